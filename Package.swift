@@ -1,0 +1,77 @@
+// swift-tools-version: 6.1
+//
+// MetaProxyLab: a MetaProtocol proxy core, two drivers of it (a deterministic simulator and a
+// real-socket proxy), and the instruments that measure them. See README.md for the tour and
+// DESIGN notes in Docs/.
+import PackageDescription
+
+let package = Package(
+    name: "MetaProxyLab",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MetaProtocol", targets: ["MetaProtocol"]),
+        .library(name: "MetaProtocolCodecs", targets: ["MetaProtocolCodecs"]),
+        .executable(name: "mplab", targets: ["mplab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The sans-IO core: message model and codec contract. NIOCore only for ByteBuffer.
+        .target(
+            name: "MetaProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // One folder per protocol; adding a protocol touches nothing else.
+        .target(
+            name: "MetaProtocolCodecs",
+            dependencies: [
+                "MetaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // jemalloc from Debian's libjemalloc-dev, linked into the executables so that it replaces
+        // the C library's malloc and its statistics can be read (`mplab doctor`).
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
+        .executableTarget(
+            name: "mplab",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "CJemalloc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MetaProtocolTests",
+            dependencies: [
+                "MetaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MetaProtocolCodecsTests",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Interoperability with implementations nobody here wrote (Apache Thrift for Python).
+        .testTarget(
+            name: "InteropTests",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Peers")]
+        ),
+    ]
+)

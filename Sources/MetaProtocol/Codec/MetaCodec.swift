@@ -1,0 +1,66 @@
+import NIOCore
+
+/// A protocol plugged into the proxy: turns bytes into ``Message``s and back.
+///
+/// This is the whole contract a new protocol has to meet; routing, balancing, protection, limits,
+/// mirroring, metrics and tracing then work for it unchanged. A codec is a value owned by one
+/// connection (decoding may remember what it learned from earlier frames, such as Thrift's
+/// transport), and it is sans-IO: it only reads and writes buffers.
+public protocol MetaCodec: Sendable {
+    /// The name used in configuration, stats and errors.
+    static var protocolName: String { get }
+    /// What the protocol's frames can carry, checked when a configuration is loaded.
+    static var capabilities: CodecCapabilities { get }
+
+    /// A codec for a new connection, with the protocol's default limits.
+    init()
+
+    /// Decodes one frame from the front of `buffer`.
+    ///
+    /// - Returns: the message, with `buffer`'s reader index moved past its frame; or `nil` when
+    ///   the buffer does not yet hold a whole frame, with `buffer` untouched.
+    /// - Throws: ``CodecError`` naming the offset and the problem when the bytes are invalid.
+    mutating func decode(_ buffer: inout ByteBuffer) throws(CodecError) -> Message?
+
+    /// The frame to send for `message` with `mutation` applied.
+    ///
+    /// With an empty mutation and an unchanged request id this returns ``Message/frame`` itself,
+    /// the bytes that arrived. Otherwise it builds a new frame: mutation entries replace or
+    /// extend the frame's key/value section, and a changed ``Message/requestID`` is written in.
+    func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer
+
+    /// A protocol-native error reply to `request`, answering it with `error`.
+    func encodeLocalReply(_ error: LocalReplyError, to request: Message) throws(CodecError) -> ByteBuffer
+
+    /// The reply to a heartbeat, for protocols that have heartbeats.
+    func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer
+}
+
+extension MetaCodec {
+    /// Protocols without heartbeats never decode one, so this is never called for them.
+    public func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer {
+        throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .unsupported("heartbeats"))
+    }
+
+    /// Encodes an unmutated message.
+    public func encode(_ message: Message) throws(CodecError) -> ByteBuffer {
+        try encode(message, mutation: Mutation())
+    }
+}
+
+/// What a protocol's wire format can carry.
+public struct CodecCapabilities: Sendable, Hashable {
+    /// Whether frames have room for mutation key/values (request and response).
+    public var carriesMutation: Bool
+    /// Whether the protocol has heartbeat frames.
+    public var hasHeartbeats: Bool
+    /// Width of the request id in bits; the proxy must pick upstream ids within it when it
+    /// multiplexes several downstream connections onto one upstream connection.
+    public var requestIDBits: Int
+
+    public init(carriesMutation: Bool, hasHeartbeats: Bool, requestIDBits: Int) {
+        self.carriesMutation = carriesMutation
+        self.hasHeartbeats = hasHeartbeats
+        self.requestIDBits = requestIDBits
+    }
+}

@@ -1,0 +1,120 @@
+import MetaProtocol
+import NIOCore
+
+extension DubboCodec {
+    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer {
+        let frame = message.frame
+        let frameID = frame.getInteger(at: frame.readerIndex + DubboWire.requestIDOffset, as: UInt64.self)
+        guard frame.readableBytes >= DubboWire.headerSize, let frameID else {
+            throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .truncated("header"))
+        }
+        // Frames with nowhere to put key/values (heartbeats, error statuses) go out unmutated.
+        guard !mutation.isEmpty, let section = message.layout.mutableSection else {
+            guard message.requestID != frameID else { return frame }
+            var copy = frame
+            copy.setInteger(message.requestID, at: copy.readerIndex + DubboWire.requestIDOffset)
+            return copy
+        }
+
+        var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes + 64 + mutation.count * 32)
+        var responseType = DubboWire.ResponseType(rawValue: message.layout.variant)
+        var head = frame.getSlice(at: frame.readerIndex, length: section.lowerBound)!
+        if let type = responseType, !type.hasAttachments {
+            // Turn "value" into "value with attachments": the type is a one-byte Hessian int.
+            responseType = type.withAttachments
+            out.writeImmutableBuffer(head.readSlice(length: DubboWire.headerSize)!)
+            Hessian2Writer.writeInt(Int32(responseType!.rawValue), into: &out)
+            head.moveReaderIndex(forwardBy: 1)
+        }
+        out.writeImmutableBuffer(head)
+        try writeAttachments(from: frame, section: section, applying: mutation, into: &out)
+        out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
+
+        out.setInteger(Int32(out.readableBytes - DubboWire.headerSize), at: out.readerIndex + DubboWire.bodyLengthOffset)
+        out.setInteger(message.requestID, at: out.readerIndex + DubboWire.requestIDOffset)
+        return out
+    }
+
+    /// Writes the attachments map: existing entries in their order, each replaced by the
+    /// mutation's value when it has the key (other entries copied byte for byte), then the
+    /// mutation's new keys in the mutation's order.
+    private func writeAttachments(from frame: ByteBuffer, section: Range<Int>, applying mutation: Mutation, into out: inout ByteBuffer) throws(CodecError) {
+        var written = [Bool](repeating: false, count: mutation.count)
+        Hessian2Writer.writeUntypedMapStart(into: &out)
+        if !section.isEmpty {
+            let result: Result<Void, Hessian2Error> = frame.withUnsafeReadableBytes { bytes in
+                var reader = Hessian2Reader(bytes: bytes, from: section.lowerBound, to: section.upperBound)
+                do throws(Hessian2Error) {
+                    guard try reader.readMapStart() else { return .success(()) }
+                    while try !reader.readMapEnd() {
+                        let entryStart = reader.index
+                        var replaced = false
+                        if try reader.nextIsString(), case let key = try reader.readString(), let i = mutationIndex(of: key, bytes: bytes, in: mutation) {
+                            try reader.skipValue()
+                            if !written[i] {
+                                written[i] = true
+                                Hessian2Writer.writeString(mutation.entries[i].key, into: &out)
+                                Hessian2Writer.writeString(mutation.entries[i].value, into: &out)
+                            }
+                            replaced = true
+                        } else {
+                            if reader.index == entryStart { try reader.skipValue() }
+                            try reader.skipValue()
+                        }
+                        if !replaced {
+                            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[entryStart..<reader.index]))
+                        }
+                    }
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            if case .failure = result {
+                throw CodecError(protocolName: Self.protocolName, offset: section.lowerBound, reason: .invalidValue("attachments map"))
+            }
+        }
+        for (i, entry) in mutation.entries.enumerated() where !written[i] {
+            Hessian2Writer.writeString(entry.key, into: &out)
+            Hessian2Writer.writeString(entry.value, into: &out)
+        }
+        Hessian2Writer.writeEnd(into: &out)
+    }
+
+    private func mutationIndex(of key: Hessian2Reader.StringValue, bytes: UnsafeRawBufferPointer, in mutation: Mutation) -> Int? {
+        switch key {
+        case .null:
+            return nil
+        case .string(let s):
+            return mutation.entries.firstIndex { $0.key == s }
+        case .range(let start, let length):
+            let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            return mutation.entries.firstIndex { $0.key.utf8.elementsEqual(keyBytes) }
+        }
+    }
+
+    public func encodeLocalReply(_ error: LocalReplyError, to request: Message) throws(CodecError) -> ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: 64 + error.message.utf8.count)
+        writeHeader(flags: DubboWire.hessian2, status: DubboWire.status(for: error.kind), requestID: request.requestID, into: &out)
+        Hessian2Writer.writeString(error.description, into: &out)
+        out.setInteger(Int32(out.readableBytes - DubboWire.headerSize), at: out.readerIndex + DubboWire.bodyLengthOffset)
+        return out
+    }
+
+    public func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: DubboWire.headerSize + 1)
+        writeHeader(flags: DubboWire.flagEvent | DubboWire.hessian2, status: DubboWire.Status.ok, requestID: heartbeat.requestID, into: &out)
+        Hessian2Writer.writeNull(into: &out)
+        out.setInteger(Int32(1), at: out.readerIndex + DubboWire.bodyLengthOffset)
+        return out
+    }
+
+    /// Writes a header with a zero body length, to be patched once the body is written.
+    private func writeHeader(flags: UInt8, status: UInt8, requestID: UInt64, into out: inout ByteBuffer) {
+        out.writeInteger(DubboWire.magic)
+        out.writeInteger(flags)
+        out.writeInteger(status)
+        out.writeInteger(requestID)
+        out.writeInteger(Int32(0))
+    }
+}

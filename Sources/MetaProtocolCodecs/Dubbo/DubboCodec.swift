@@ -1,0 +1,249 @@
+import MetaProtocol
+import NIOCore
+
+/// Apache Dubbo 2.x with Hessian 2 bodies.
+///
+/// Requests are read for their service path, version, method and parameter types; the arguments
+/// are skipped (never built) to reach the attachments, which become attributes along with
+/// `interface`, `method`, `version` and `group`. Responses are read for their status and
+/// attachments. Heartbeats are events with a `null` body.
+public struct DubboCodec: MetaCodec {
+    public static let protocolName = "dubbo"
+    public static let capabilities = CodecCapabilities(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)
+
+    /// Largest body accepted; a header announcing more is an error.
+    public var maxBodySize: Int
+    /// Bytes of the connection's stream consumed so far, for error offsets.
+    private var streamOffset = 0
+
+    /// The default body size cap: 16 MiB.
+    public static let defaultMaxBodySize = DubboWire.defaultMaxBodySize
+
+    public init() { self.init(maxBodySize: Self.defaultMaxBodySize) }
+
+    public init(maxBodySize: Int) {
+        self.maxBodySize = maxBodySize
+    }
+
+    public mutating func decode(_ buffer: inout ByteBuffer) throws(CodecError) -> Message? {
+        let available = buffer.readableBytes
+        let r = buffer.readerIndex
+        // Check the magic as soon as its bytes arrive, so garbage is refused without waiting.
+        if available >= 1, buffer.getInteger(at: r, as: UInt8.self)! != 0xda {
+            throw error(at: 0, .badMagic(found: UInt64(buffer.getInteger(at: r, as: UInt8.self)!)))
+        }
+        if available >= 2, buffer.getInteger(at: r, as: UInt16.self)! != DubboWire.magic {
+            throw error(at: 0, .badMagic(found: UInt64(buffer.getInteger(at: r, as: UInt16.self)!)))
+        }
+        guard available >= DubboWire.headerSize else { return nil }
+
+        let flags = buffer.getInteger(at: r + DubboWire.flagsOffset, as: UInt8.self)!
+        let serialization = flags & DubboWire.serializationMask
+        guard serialization == DubboWire.hessian2 else {
+            throw error(at: DubboWire.flagsOffset, .unsupported("serialization id \(serialization) (only Hessian 2, id 2)"))
+        }
+        let bodyLength = Int(buffer.getInteger(at: r + DubboWire.bodyLengthOffset, as: Int32.self)!)
+        guard bodyLength >= 0, bodyLength <= maxBodySize else {
+            throw error(at: DubboWire.bodyLengthOffset, .frameTooLarge(size: bodyLength < 0 ? Int(UInt32(bitPattern: Int32(bodyLength))) : bodyLength, limit: maxBodySize))
+        }
+        let frameLength = DubboWire.headerSize + bodyLength
+        guard available >= frameLength else { return nil }
+
+        let frame = buffer.getSlice(at: r, length: frameLength)!
+        let message = try parse(frame: frame, flags: flags, bodyLength: bodyLength)
+        buffer.moveReaderIndex(forwardBy: frameLength)
+        streamOffset += frameLength
+        return message
+    }
+
+    private func parse(frame: ByteBuffer, flags: UInt8, bodyLength: Int) throws(CodecError) -> Message {
+        let status = frame.getInteger(at: DubboWire.statusOffset, as: UInt8.self)!
+        let requestID = frame.getInteger(at: DubboWire.requestIDOffset, as: UInt64.self)!
+        let isRequest = flags & DubboWire.flagRequest != 0
+        let isEvent = flags & DubboWire.flagEvent != 0
+
+        var message = Message(
+            type: .request, requestID: requestID, headerSize: DubboWire.headerSize, bodySize: bodyLength,
+            attributes: Attributes(frame: frame), frame: frame,
+            layout: FrameLayout(variant: DubboWire.noResponseType))
+
+        if isEvent {
+            message.type = isRequest ? .heartbeat : .heartbeatReply
+            if !isRequest { message.status = ResponseStatus(category: .success, code: Int32(status)) }
+            return message
+        }
+        let result: Result<Void, Hessian2Error> = frame.withUnsafeReadableBytes { bytes in
+            var reader = Hessian2Reader(bytes: bytes, from: DubboWire.headerSize, to: frame.readableBytes)
+            do throws(Hessian2Error) {
+                if isRequest {
+                    message.type = flags & DubboWire.flagTwoWay != 0 ? .request : .oneway
+                    try Self.readRequestBody(&reader, into: &message)
+                } else {
+                    try Self.readResponseBody(&reader, status: status, into: &message)
+                }
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success:
+            return message
+        case .failure(let hessianError):
+            throw codecError(hessianError)
+        }
+    }
+
+    /// Request body: dubbo version, service path, service version, method, parameter types,
+    /// arguments, attachments.
+    private static func readRequestBody(_ reader: inout Hessian2Reader, into message: inout Message) throws(Hessian2Error) {
+        message.attributes = Attributes(frame: message.frame, reservingCapacity: 12)
+        _ = try reader.readString()  // Dubbo protocol version, e.g. "2.0.2"
+        let path = try reader.readString()
+        let version = try reader.readString()
+        let method = try reader.readString()
+        add(AttributeKey.interface, path, to: &message.attributes, frame: message.frame)
+        add(AttributeKey.method, method, to: &message.attributes, frame: message.frame)
+        add(AttributeKey.version, version, to: &message.attributes, frame: message.frame)
+
+        let typesAt = reader.index
+        let argumentCount: Int
+        switch try reader.readString() {
+        case .null: argumentCount = 0
+        case .range(let start, let length):
+            argumentCount = try countParameters(UnsafeRawBufferPointer(rebasing: reader.bytes[start..<(start + length)]), at: typesAt)
+        case .string(let s):
+            let counted: Result<Int, Hessian2Error> = Array(s.utf8).withUnsafeBytes { u in
+                do throws(Hessian2Error) { return .success(try countParameters(u, at: typesAt)) } catch { return .failure(error) }
+            }
+            argumentCount = try counted.get()
+        }
+        for _ in 0..<argumentCount { try reader.skipValue() }
+
+        if reader.isAtEnd {  // no attachments: a mutation inserts a map here
+            message.layout.mutableSection = reader.index..<reader.index
+            return
+        }
+        let mapStart = reader.index
+        try readAttachments(&reader, into: &message)
+        message.layout.mutableSection = mapStart..<reader.index
+        guard reader.isAtEnd else { throw .invalid("\(reader.end - reader.index) bytes after the attachments", at: reader.index) }
+    }
+
+    /// OK response body: a response type, the value or exception unless null, and attachments
+    /// when the type says so. Any other status: an error message string.
+    private static func readResponseBody(_ reader: inout Hessian2Reader, status: UInt8, into message: inout Message) throws(Hessian2Error) {
+        guard let category = DubboWire.category(ofStatus: status) else {
+            throw .invalid("response status \(status)", at: DubboWire.statusOffset)
+        }
+        message.status = ResponseStatus(category: category, code: Int32(status))
+        guard status == DubboWire.Status.ok else {
+            message.type = .error
+            return
+        }
+        let typeAt = reader.index
+        let rawType = try reader.readInt()
+        guard let type = DubboWire.ResponseType(rawValue: UInt8(truncatingIfNeeded: rawType)), rawType >= 0, rawType <= 5 else {
+            throw .invalid("response type \(rawType)", at: typeAt)
+        }
+        message.layout.variant = type.rawValue
+        if type == .exception || type == .exceptionWithAttachments {
+            message.type = .error
+            message.status = ResponseStatus(category: .applicationError, code: Int32(status))
+        } else {
+            message.type = .response
+        }
+        guard type.hasAttachments else {
+            // Nothing to route on after the value: leave it unread (pass-through stays O(1)).
+            message.layout.mutableSection = reader.end..<reader.end
+            return
+        }
+        if type != .nullValueWithAttachments { try reader.skipValue() }
+        let mapStart = reader.index
+        message.attributes = Attributes(frame: message.frame, reservingCapacity: 4)
+        try readAttachments(&reader, into: &message)
+        message.layout.mutableSection = mapStart..<reader.index
+        guard reader.isAtEnd else { throw .invalid("\(reader.end - reader.index) bytes after the attachments", at: reader.index) }
+    }
+
+    /// Reads the attachments map; string entries become attributes, other values are skipped.
+    private static func readAttachments(_ reader: inout Hessian2Reader, into message: inout Message) throws(Hessian2Error) {
+        guard try reader.readMapStart() else { return }
+        while try !reader.readMapEnd() {
+            guard try reader.nextIsString() else {
+                try reader.skipValue()  // non-string key
+                try reader.skipValue()
+                continue
+            }
+            let key = try reader.readString()
+            guard try reader.nextIsString() else {
+                try reader.skipValue()
+                continue
+            }
+            let value = try reader.readString()
+            switch (key, value) {
+            case (.null, _), (_, .null):
+                continue
+            case (.range(let ks, let kl), .range(let vs, let vl)):
+                message.attributes.append(keyAt: ks, keyLength: kl, valueAt: vs, valueLength: vl)
+            case (.range(let ks, let kl), .string(let v)):
+                message.attributes.append(keyAt: ks, keyLength: kl, value: v)
+            case (.string(let k), .range(let vs, let vl)):
+                message.attributes.append(key: k, valueAt: vs, valueLength: vl)
+            case (.string(let k), .string(let v)):
+                message.attributes.append(key: k, value: v)
+            }
+        }
+    }
+
+    private static func add(_ key: String, _ value: Hessian2Reader.StringValue, to attributes: inout Attributes, frame: ByteBuffer) {
+        switch value {
+        case .null: break
+        case .range(let start, let length): attributes.append(key: key, valueAt: start, valueLength: length)
+        case .string(let s): attributes.append(key: key, value: s)
+        }
+    }
+
+    /// Counts the parameters in a JVM method descriptor such as `Ljava/lang/String;[IJ`.
+    static func countParameters(_ descriptor: UnsafeRawBufferPointer, at offset: Int) throws(Hessian2Error) -> Int {
+        var count = 0
+        var i = 0
+        while i < descriptor.count {
+            var c = descriptor[i]
+            while c == UInt8(ascii: "[") {
+                i += 1
+                guard i < descriptor.count else { throw .invalid("parameter types descriptor ends after '['", at: offset) }
+                c = descriptor[i]
+            }
+            switch c {
+            case UInt8(ascii: "Z"), UInt8(ascii: "B"), UInt8(ascii: "C"), UInt8(ascii: "D"), UInt8(ascii: "F"),
+                UInt8(ascii: "I"), UInt8(ascii: "J"), UInt8(ascii: "S"):
+                i += 1
+            case UInt8(ascii: "L"):
+                guard let semicolon = descriptor[i...].firstIndex(of: UInt8(ascii: ";")) else {
+                    throw .invalid("parameter types descriptor: class name without ';'", at: offset)
+                }
+                i = semicolon + 1
+            default:
+                throw .invalid("parameter types descriptor: unexpected '\(Character(Unicode.Scalar(c)))'", at: offset)
+            }
+            count += 1
+        }
+        return count
+    }
+
+    // MARK: errors
+
+    private func error(at frameOffset: Int, _ reason: CodecError.Reason) -> CodecError {
+        CodecError(protocolName: Self.protocolName, offset: streamOffset + frameOffset, reason: reason)
+    }
+
+    private func codecError(_ e: Hessian2Error) -> CodecError {
+        switch e {
+        case .truncated(let what, let at): error(at: at, .truncated("\(what)"))
+        case .unexpected(let what, let code, let at): error(at: at, .unknownType("Hessian 2 code for \(what)", code: Int(code)))
+        case .invalid(let what, let at): error(at: at, .invalidValue(what))
+        case .tooDeep(let at): error(at: at, .nestingTooDeep(limit: Hessian2Reader.maxDepth))
+        }
+    }
+}

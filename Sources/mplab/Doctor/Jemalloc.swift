@@ -1,0 +1,77 @@
+import CJemalloc
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads jemalloc's statistics through `mallctl`.
+///
+/// The executables link jemalloc so that it replaces the C library's `malloc`; these readings
+/// are how `mplab doctor` (and later the proxy's `/memory` endpoint) prove it and report memory.
+enum Jemalloc {
+    /// jemalloc's version string, e.g. `5.3.0-0-g54eaed1…`.
+    static var version: String? {
+        var pointer: UnsafePointer<CChar>? = nil
+        var size = MemoryLayout<UnsafePointer<CChar>?>.size
+        guard mallctl("version", &pointer, &size, nil, 0) == 0, let pointer else { return nil }
+        return String(cString: pointer)
+    }
+
+    /// Makes the statistics current (jemalloc caches them until the epoch advances).
+    static func refresh() {
+        var epoch: UInt64 = 1
+        _ = mallctl("epoch", nil, nil, &epoch, MemoryLayout<UInt64>.size)
+    }
+
+    /// A `size_t` statistic such as `stats.allocated`, or nil when jemalloc does not have it.
+    static func statistic(_ name: String) -> Int? {
+        var value = 0
+        var size = MemoryLayout<Int>.size
+        guard mallctl(name, &value, &size, nil, 0) == 0 else { return nil }
+        return value
+    }
+
+    /// Whether jemalloc was built with statistics (`config.stats`).
+    static var hasStatistics: Bool {
+        var value = false
+        var size = MemoryLayout<Bool>.size
+        return mallctl("config.stats", &value, &size, nil, 0) == 0 && value
+    }
+
+    /// The current memory statistics.
+    static func snapshot() -> Snapshot? {
+        refresh()
+        guard let allocated = statistic("stats.allocated"), let active = statistic("stats.active"),
+            let resident = statistic("stats.resident"), let mapped = statistic("stats.mapped"),
+            let metadata = statistic("stats.metadata")
+        else { return nil }
+        return Snapshot(allocated: allocated, active: active, resident: resident, mapped: mapped, metadata: metadata)
+    }
+
+    /// Bytes jemalloc's `stats.allocated` grew by while one `malloc` of `probeSize` bytes was
+    /// live. When jemalloc is not the process's `malloc`, this stays near zero.
+    static func mallocProbe(probeSize: Int = 8 << 20) -> Int? {
+        guard hasStatistics else { return nil }
+        refresh()
+        guard let before = statistic("stats.allocated") else { return nil }
+        guard let block = malloc(probeSize) else { return nil }
+        refresh()
+        let after = statistic("stats.allocated") ?? before
+        free(block)
+        return after - before
+    }
+
+    /// jemalloc's memory counters, in bytes.
+    struct Snapshot {
+        /// Bytes in live allocations.
+        var allocated: Int
+        /// Bytes in pages holding live allocations.
+        var active: Int
+        /// Bytes physically resident in memory.
+        var resident: Int
+        /// Bytes mapped from the operating system.
+        var mapped: Int
+        /// Bytes used by jemalloc's own bookkeeping.
+        var metadata: Int
+    }
+}
