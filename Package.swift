@@ -1,8 +1,7 @@
 // swift-tools-version: 6.1
 //
 // MetaProxyLab: a MetaProtocol proxy core, two drivers of it (a deterministic simulator and a
-// real-socket proxy), and the instruments that measure them. See README.md for the tour and
-// DESIGN notes in Docs/.
+// real-socket proxy), and the instruments that measure them. See README.md for the tour.
 import PackageDescription
 
 let package = Package(
@@ -71,7 +70,7 @@ let package = Package(
                 "MetaProtocolCodecs",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            resources: [.copy("Peers")]
+            exclude: ["Peers"]
         ),
     ]
 )

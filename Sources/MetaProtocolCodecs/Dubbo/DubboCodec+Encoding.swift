@@ -9,7 +9,7 @@ extension DubboCodec {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .truncated("header"))
         }
         // Frames with nowhere to put key/values (heartbeats, error statuses) go out unmutated.
-        guard !mutation.isEmpty, let section = message.layout.mutableSection else {
+        guard !mutation.isEmpty, let section = message.layout.mutableSection, section.upperBound <= frame.readableBytes else {
             guard message.requestID != frameID else { return frame }
             var copy = frame
             copy.setInteger(message.requestID, at: copy.readerIndex + DubboWire.requestIDOffset)
@@ -30,7 +30,11 @@ extension DubboCodec {
         try writeAttachments(from: frame, section: section, applying: mutation, into: &out)
         out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
 
-        out.setInteger(Int32(out.readableBytes - DubboWire.headerSize), at: out.readerIndex + DubboWire.bodyLengthOffset)
+        let bodyLength = out.readableBytes - DubboWire.headerSize
+        guard bodyLength <= maxBodySize else {
+            throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .frameTooLarge(size: bodyLength, limit: maxBodySize))
+        }
+        out.setInteger(Int32(bodyLength), at: out.readerIndex + DubboWire.bodyLengthOffset)
         out.setInteger(message.requestID, at: out.readerIndex + DubboWire.requestIDOffset)
         return out
     }

@@ -31,6 +31,9 @@ public struct LivePacketCodec: MetaCodec {
         let r = buffer.readerIndex
         let available = buffer.readableBytes
         // Refuse garbage as soon as the bytes that prove it have arrived.
+        if available >= 1, let first = buffer.getInteger(at: r, as: UInt8.self), first != UInt8(LivePacketWire.magic >> 8) {
+            throw error(at: 0, .badMagic(found: UInt64(first)))
+        }
         if available >= 2, let magic = buffer.getInteger(at: r, as: UInt16.self), magic != LivePacketWire.magic {
             throw error(at: 0, .badMagic(found: UInt64(magic)))
         }
@@ -84,7 +87,9 @@ public struct LivePacketCodec: MetaCodec {
 
         var status: ResponseStatus?
         var type = kind.messageType
-        if kind == .response {
+        if kind == .heartbeatReply {
+            status = ResponseStatus(category: .success, code: 0)
+        } else if kind == .response {
             let raw = frame.getInteger(at: LivePacketWire.statusOffset, as: UInt16.self)!
             guard let code = LivePacketWire.Status(rawValue: raw) else { throw error(at: LivePacketWire.statusOffset, .invalidValue("status \(raw)")) }
             status = ResponseStatus(category: code.category, code: Int32(raw))
@@ -106,12 +111,17 @@ public struct LivePacketCodec: MetaCodec {
     public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer {
         var frame = message.frame
         let idAt = frame.readerIndex + LivePacketWire.requestIDOffset
-        guard let frameID = frame.getInteger(at: idAt, as: UInt64.self), let section = message.layout.mutableSection else {
+        guard frame.readableBytes >= LivePacketWire.headerSize, let frameID = frame.getInteger(at: idAt, as: UInt64.self) else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .truncated("header of the frame to encode"))
         }
-        if mutation.isEmpty {
+        guard !mutation.isEmpty else {
             if message.requestID != frameID { frame.setInteger(message.requestID, at: idAt) }
             return frame  // the bytes that arrived
+        }
+        guard let section = message.layout.mutableSection, section.lowerBound == LivePacketWire.headerSize,
+            section.upperBound <= frame.readableBytes
+        else {
+            throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .invalidValue("frame layout: not a frame this codec decoded"))
         }
         var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes + mutation.count * 32)
         out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: LivePacketWire.headerSize)!)
@@ -121,6 +131,9 @@ public struct LivePacketCodec: MetaCodec {
             throw CodecError(protocolName: Self.protocolName, offset: LivePacketWire.keyValueLengthOffset, reason: .invalidValue("key/value block of \(keyValueLength) bytes after mutation (max 65535)"))
         }
         out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
+        guard out.readableBytes <= maxFrameSize else {
+            throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .frameTooLarge(size: out.readableBytes, limit: maxFrameSize))
+        }
         out.setInteger(UInt32(out.readableBytes), at: out.readerIndex + LivePacketWire.lengthOffset)
         out.setInteger(UInt16(keyValueLength), at: out.readerIndex + LivePacketWire.keyValueLengthOffset)
         out.setInteger(message.requestID, at: out.readerIndex + LivePacketWire.requestIDOffset)
@@ -166,7 +179,8 @@ public struct LivePacketCodec: MetaCodec {
     // MARK: replies
 
     public func encodeLocalReply(_ error: LocalReplyError, to request: Message) throws(CodecError) -> ByteBuffer {
-        let detail = String(decoding: error.description.utf8.prefix(Int(UInt16.max)), as: UTF8.self)
+        // The whole block must fit its u16 length: 1 + 5 ("error") + 2 bytes of entry header.
+        let detail = Self.prefix(error.description, maxUTF8: Int(UInt16.max) - 8)
         var out = ByteBufferAllocator().buffer(capacity: LivePacketWire.headerSize + 8 + detail.utf8.count)
         writeHeader(kind: .response, request: request, status: LivePacketWire.Status(error.kind), into: &out)
         try writeEntry("error", detail, into: &out)
@@ -200,6 +214,15 @@ public struct LivePacketCodec: MetaCodec {
     private func finishHeader(_ out: inout ByteBuffer) {
         out.setInteger(UInt32(out.readableBytes), at: out.readerIndex + LivePacketWire.lengthOffset)
         out.setInteger(UInt16(out.readableBytes - LivePacketWire.headerSize), at: out.readerIndex + LivePacketWire.keyValueLengthOffset)
+    }
+
+    /// The longest prefix of `s` of at most `maxUTF8` bytes that ends on a character boundary.
+    static func prefix(_ s: String, maxUTF8: Int) -> String {
+        let utf8 = s.utf8
+        guard utf8.count > maxUTF8 else { return s }
+        var end = utf8.index(utf8.startIndex, offsetBy: maxUTF8)
+        while end > utf8.startIndex, utf8[end] & 0xc0 == 0x80 { end = utf8.index(before: end) }  // continuation byte
+        return String(decoding: utf8[..<end], as: UTF8.self)
     }
 
     private func error(at frameOffset: Int, _ reason: CodecError.Reason) -> CodecError {

@@ -37,6 +37,9 @@ public struct ThriftCodec: MetaCodec {
         case 0x00:
             // A frame size starts with 0x00 (sizes are capped far below 2^24); the protocol
             // shows in the byte after the size.
+            if available >= 4, buffer.getInteger(at: r, as: UInt32.self)! == 0 {
+                throw error(at: 0, .invalidValue("empty frame"))
+            }
             guard available >= 5 else { return nil }
             switch buffer.getInteger(at: r + 4, as: UInt8.self)! {
             case 0x80: detected = ThriftFraming(framed: true, compact: false)

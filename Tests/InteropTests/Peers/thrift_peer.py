@@ -54,8 +54,11 @@ def writer(framed, proto):
     trans = TTransport.TFramedTransport(mem) if framed else mem
     prot = make_protocol(trans, proto)
 
-    def finish():
-        trans.flush()
+    def finish(flush=False):
+        # Apache Thrift's generated client and processor flush the transport themselves;
+        # flushing again would append an empty frame on the framed transport.
+        if flush:
+            trans.flush()
         return mem.getvalue()
 
     return prot, finish
@@ -173,7 +176,7 @@ def produce(out_dir):
         prot.writeFieldStop()
         prot.writeStructEnd()
         prot.writeMessageEnd()
-        call = finish()
+        call = finish(flush=True)
         emit(fn + "-unknown-method-reply", serve(call, framed, proto), framing=fn, type="error", method="nosuch",
              seqid=5, status="application:1")
         # 120 KB payload

@@ -1,0 +1,158 @@
+import MetaProtocol
+import NIOCore
+import Testing
+
+@testable import MetaProtocolCodecs
+
+@Suite("Dubbo codec")
+struct DubboCodecTests {
+    let codec = DubboCodec()
+
+    private func decodeOne(_ bytes: [UInt8]) throws -> Message {
+        let messages = try decodeAll(codec, bytes)
+        try #require(messages.count == 1)
+        return messages[0]
+    }
+
+    @Test func requestFixtureGivesItsAttributes() throws {
+        let m = try decodeOne(DubboFixtures.request)
+        #expect(m.type == .request)
+        #expect(m.requestID == 42)
+        #expect(m.headerSize == 16)
+        #expect(m.bodySize == 107)
+        #expect(m.status == nil)
+        #expect(m.attributes["interface"]?.string == "org.demo.Greeter")
+        #expect(m.attributes["method"]?.string == "sayHello")
+        #expect(m.attributes["version"]?.string == "1.0.0")
+        #expect(m.attributes["group"]?.string == "blue")
+        #expect(m.attributes["path"]?.string == "org.demo.Greeter")
+        #expect(m.attributes["retries"] == nil, "non-string attachment values are not attributes")
+        #expect(m.operationName == "org.demo.Greeter/sayHello")
+        #expect(m.layout.mutableSection == DubboFixtures.requestAttachmentsOffset..<DubboFixtures.request.count)
+    }
+
+    @Test func unmutatedEncodeSendsTheReceivedBytes() throws {
+        let m = try decodeOne(DubboFixtures.request)
+        let out = try codec.encode(m)
+        #expect(sharesStorage(out, m.frame), "an unmutated frame must not be copied")
+        #expect(Array(out.readableBytesView) == DubboFixtures.request)
+    }
+
+    @Test func mutationRewritesTheAttachmentsByteExactly() throws {
+        let m = try decodeOne(DubboFixtures.request)
+        let out = try codec.encode(m, mutation: ["group": "green", "x-trace": "abc"])
+        #expect(Array(out.readableBytesView) == DubboFixtures.requestMutated)
+        let again = try decodeOne(Array(out.readableBytesView))
+        #expect(again.attributes["group"]?.string == "green")
+        #expect(again.attributes["x-trace"]?.string == "abc")
+        #expect(again.attributes["method"]?.string == "sayHello")
+    }
+
+    @Test func mutationInsertsAttachmentsWhenTheRequestHasNone() throws {
+        // The oneway fixture without its attachments map: body ends after the (absent) arguments.
+        var bytes = DubboFixtures.oneway
+        bytes.removeLast(2)
+        bytes[15] -= 2
+        let m = try decodeOne(bytes)
+        #expect(m.layout.mutableSection == bytes.count..<bytes.count)
+        let out = try codec.encode(m, mutation: ["k": "v"])
+        let again = try decodeOne(Array(out.readableBytesView))
+        #expect(again.attributes["k"]?.string == "v")
+        #expect(again.bodySize == m.bodySize + 6)  // H 01 6b 01 76 Z
+    }
+
+    @Test func responseMutationAddsAttachmentsToAPlainValue() throws {
+        let m = try decodeOne(DubboFixtures.responseValue)
+        #expect(m.type == .response)
+        #expect(m.status == ResponseStatus(category: .success, code: 20))
+        let out = try codec.encode(m, mutation: ["served-by": "v2"])
+        let bytes = Array(out.readableBytesView)
+        #expect(bytes[16] == 0x94, "response type 1 becomes 4, value with attachments")
+        let again = try decodeOne(bytes)
+        #expect(again.attributes["served-by"]?.string == "v2")
+        #expect(again.type == .response)
+        #expect(again.requestID == 43)
+    }
+
+    @Test func responsesAreClassified() throws {
+        let ok = try decodeOne(DubboFixtures.responseWithAttachments)
+        #expect(ok.type == .response)
+        #expect(ok.status?.isSuccess == true)
+        #expect(ok.attributes["dubbo"]?.string == "2.0.2")
+        #expect(ok.layout.mutableSection == 29..<43)
+
+        let thrown = try decodeOne(DubboFixtures.responseException)
+        #expect(thrown.type == .error)
+        #expect(thrown.status == ResponseStatus(category: .applicationError, code: 20))
+
+        let failed = try decodeOne(DubboFixtures.responseServiceError)
+        #expect(failed.type == .error)
+        #expect(failed.status == ResponseStatus(category: .serverError, code: 70))
+        #expect(failed.requestID == 45)
+    }
+
+    @Test(arguments: [
+        (UInt8(20), ResponseStatus.Category.success), (30, .unavailable), (31, .unavailable), (40, .applicationError),
+        (50, .serverError), (60, .unavailable), (70, .serverError), (80, .serverError), (90, .applicationError), (100, .unavailable),
+    ])
+    func everyDubboStatusHasACategory(status: UInt8, category: ResponseStatus.Category) throws {
+        var bytes = DubboFixtures.responseServiceError
+        bytes[3] = status
+        if status == 20 { bytes = DubboFixtures.responseValue }
+        #expect(try decodeOne(bytes).status?.category == category)
+    }
+
+    @Test func heartbeatsAndOneway() throws {
+        let hb = try decodeOne(DubboFixtures.heartbeat)
+        #expect(hb.type == .heartbeat)
+        #expect(hb.requestID == 7)
+        let reply = try codec.encodeHeartbeatReply(to: hb)
+        #expect(Array(reply.readableBytesView) == DubboFixtures.heartbeatReply)
+        #expect(try decodeOne(DubboFixtures.heartbeatReply).type == .heartbeatReply)
+
+        let oneway = try decodeOne(DubboFixtures.oneway)
+        #expect(oneway.type == .oneway)
+        #expect(oneway.attributes["method"]?.string == "notify")
+        #expect(oneway.attributes["version"]?.string == "")
+    }
+
+    @Test func localReplyIsByteExact() throws {
+        let request = try decodeOne(DubboFixtures.request)
+        let reply = try codec.encodeLocalReply(LocalReplyError(.overLimit, message: "local"), to: request)
+        #expect(Array(reply.readableBytesView) == DubboFixtures.overLimitReply)
+    }
+
+    @Test(arguments: LocalReplyError.Kind.allCases)
+    func everyLocalReplyKindMapsToADubboStatus(kind: LocalReplyError.Kind) throws {
+        let expected: [LocalReplyError.Kind: UInt8] = [
+            .routeNotFound: 60, .clusterNotFound: 60, .noHealthyUpstream: 80, .badResponse: 50,
+            .overLimit: 100, .timeout: 31, .overflow: 100, .unspecified: 80,
+        ]
+        let request = try decodeOne(DubboFixtures.request)
+        let reply = try decodeOne(Array(try codec.encodeLocalReply(LocalReplyError(kind, message: "detail"), to: request).readableBytesView))
+        #expect(reply.type == .error)
+        #expect(reply.requestID == 42)
+        #expect(reply.status?.code == Int32(expected[kind]!))
+        #expect(reply.status?.isSuccess == false)
+    }
+
+    @Test func changedRequestIDIsWrittenIntoTheFrame() throws {
+        var m = try decodeOne(DubboFixtures.request)
+        m.requestID = 0x0102_0304_0506_0708
+        let out = Array(try codec.encode(m).readableBytesView)
+        #expect(Array(out[4..<12]) == [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(Array(out[12...]) == Array(DubboFixtures.request[12...]))
+        let mutated = try decodeOne(Array(try codec.encode(m, mutation: ["a": "b"]).readableBytesView))
+        #expect(mutated.requestID == 0x0102_0304_0506_0708)
+    }
+
+    @Test func framesFedOneByteAtATimeOrAllTogether() throws {
+        let stream = DubboFixtures.all.flatMap { $0 }
+        let together = try decodeAll(codec, stream)
+        let slowly = try decodeByteByByte(codec, stream)
+        #expect(together.count == DubboFixtures.all.count)
+        #expect(slowly.map(\.requestID) == together.map(\.requestID))
+        #expect(slowly.map(\.type) == [.request, .response, .response, .error, .error, .heartbeat, .heartbeatReply, .oneway, .error])
+        #expect(together.map(\.frame.readableBytes).reduce(0, +) == stream.count, "every byte belongs to a frame")
+    }
+}
