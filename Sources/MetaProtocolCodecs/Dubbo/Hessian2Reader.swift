@@ -106,25 +106,10 @@ struct Hessian2Reader {
         var final = false
         var chunkCount = 0
         while !final {
-            let at = index
-            let code = try readByte("string")
-            let chars: Int
-            switch code {
-            case 0x4e where chunkCount == 0:
-                return .null
-            case 0x00...0x1f:
-                chars = Int(code); final = true
-            case 0x30...0x33:
-                chars = (Int(code) - 0x30) << 8 | Int(try readByte("string length")); final = true
-            case 0x53:
-                chars = try readUInt16("string length"); final = true
-            case 0x52:
-                chars = try readUInt16("string length")
-            default:
-                throw .unexpected(chunkCount == 0 ? "string" : "string chunk", code: code, at: at)
-            }
+            guard let chunk = try readStringChunkHeader(first: chunkCount == 0) else { return .null }
+            final = chunk.final
             let dataStart = index
-            needsTranscoding = try skipUTF8Characters(chars) || needsTranscoding
+            needsTranscoding = try skipUTF8Characters(chunk.chars) || needsTranscoding
             chunkCount += 1
             if chunkCount == 1 && final {
                 firstChunk = (dataStart, index - dataStart)
@@ -266,11 +251,32 @@ struct Hessian2Reader {
         }
     }
 
-    /// Skips a string; returns whether it was `null`.
+    /// Skips a string (all its chunks) without assembling it; returns whether it was `null`.
+    /// Skipping never allocates, so a frame's cost does not grow with its payload.
     @discardableResult
     private mutating func skipString() throws(Hessian2Error) -> Bool {
-        if case .null = try readString() { return true }
-        return false
+        var first = true
+        while true {
+            guard let chunk = try readStringChunkHeader(first: first) else { return true }
+            _ = try skipUTF8Characters(chunk.chars)
+            if chunk.final { return false }
+            first = false
+        }
+    }
+
+    /// Reads the header of one string chunk: its length in characters and whether it is the
+    /// last chunk; nil for `null` (allowed only in place of the first chunk).
+    private mutating func readStringChunkHeader(first: Bool) throws(Hessian2Error) -> (chars: Int, final: Bool)? {
+        let at = index
+        let code = try readByte("string")
+        switch code {
+        case 0x4e where first: return nil
+        case 0x00...0x1f: return (Int(code), true)
+        case 0x30...0x33: return ((Int(code) - 0x30) << 8 | Int(try readByte("string length")), true)
+        case 0x53: return (try readUInt16("string length"), true)
+        case 0x52: return (try readUInt16("string length"), false)
+        default: throw .unexpected(first ? "string" : "string chunk", code: code, at: at)
+        }
     }
 
     private mutating func skipBinary() throws(Hessian2Error) {

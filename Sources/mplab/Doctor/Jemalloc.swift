@@ -55,6 +55,9 @@ enum Jemalloc {
         refresh()
         guard let before = statistic("stats.allocated") else { return nil }
         guard let block = malloc(probeSize) else { return nil }
+        // Passing the block to a function the optimizer cannot see into keeps it from removing
+        // the malloc/free pair, which it otherwise does in release builds.
+        guard malloc_usable_size(block) >= probeSize else { free(block); return nil }
         refresh()
         let after = statistic("stats.allocated") ?? before
         free(block)

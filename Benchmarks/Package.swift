@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+//
+// Benchmarks for MetaProxyLab, in a package of their own so that `scripts/test` never builds the
+// benchmark harness. Run from this folder:
+//
+//     swift package --disable-sandbox benchmark
+//
+// (package-benchmark, https://github.com/ordo-one/package-benchmark; its malloc interposer
+// counts allocations and allocated bytes per frame.)
+import PackageDescription
+
+let package = Package(
+    name: "MetaProxyLabBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "MetaProxyLab", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CodecBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MetaProtocol", package: "MetaProxyLab"),
+                .product(name: "MetaProtocolCodecs", package: "MetaProxyLab"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/CodecBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
