@@ -46,9 +46,9 @@ extension DubboCodec {
         var written = [Bool](repeating: false, count: mutation.count)
         Hessian2Writer.writeUntypedMapStart(into: &out)
         if !section.isEmpty {
-            let result: Result<Void, Hessian2Error> = frame.withUnsafeReadableBytes { bytes in
+            let result: Result<Void, ReadError> = frame.withUnsafeReadableBytes { bytes in
                 var reader = Hessian2Reader(bytes: bytes, from: section.lowerBound, to: section.upperBound)
-                do throws(Hessian2Error) {
+                do throws(ReadError) {
                     guard try reader.readMapStart() else { return .success(()) }
                     while try !reader.readMapEnd() {
                         let entryStart = reader.index

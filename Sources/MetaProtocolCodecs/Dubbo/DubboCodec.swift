@@ -72,9 +72,9 @@ public struct DubboCodec: MetaCodec {
             if !isRequest { message.status = ResponseStatus(category: .success, code: Int32(status)) }
             return message
         }
-        let result: Result<Void, Hessian2Error> = frame.withUnsafeReadableBytes { bytes in
+        let result: Result<Void, ReadError> = frame.withUnsafeReadableBytes { bytes in
             var reader = Hessian2Reader(bytes: bytes, from: DubboWire.headerSize, to: frame.readableBytes)
-            do throws(Hessian2Error) {
+            do throws(ReadError) {
                 if isRequest {
                     message.type = flags & DubboWire.flagTwoWay != 0 ? .request : .oneway
                     try Self.readRequestBody(&reader, into: &message)
@@ -89,14 +89,14 @@ public struct DubboCodec: MetaCodec {
         switch result {
         case .success:
             return message
-        case .failure(let hessianError):
-            throw codecError(hessianError)
+        case .failure(let readError):
+            throw readError.codecError(protocolName: Self.protocolName, frameStart: streamOffset)
         }
     }
 
     /// Request body: dubbo version, service path, service version, method, parameter types,
     /// arguments, attachments.
-    private static func readRequestBody(_ reader: inout Hessian2Reader, into message: inout Message) throws(Hessian2Error) {
+    private static func readRequestBody(_ reader: inout Hessian2Reader, into message: inout Message) throws(ReadError) {
         message.attributes = Attributes(frame: message.frame, reservingCapacity: 12)
         _ = try reader.readString()  // Dubbo protocol version, e.g. "2.0.2"
         let path = try reader.readString()
@@ -113,8 +113,8 @@ public struct DubboCodec: MetaCodec {
         case .range(let start, let length):
             argumentCount = try countParameters(UnsafeRawBufferPointer(rebasing: reader.bytes[start..<(start + length)]), at: typesAt)
         case .string(let s):
-            let counted: Result<Int, Hessian2Error> = Array(s.utf8).withUnsafeBytes { u in
-                do throws(Hessian2Error) { return .success(try countParameters(u, at: typesAt)) } catch { return .failure(error) }
+            let counted: Result<Int, ReadError> = Array(s.utf8).withUnsafeBytes { u in
+                do throws(ReadError) { return .success(try countParameters(u, at: typesAt)) } catch { return .failure(error) }
             }
             argumentCount = try counted.get()
         }
@@ -132,7 +132,7 @@ public struct DubboCodec: MetaCodec {
 
     /// OK response body: a response type, the value or exception unless null, and attachments
     /// when the type says so. Any other status: an error message string.
-    private static func readResponseBody(_ reader: inout Hessian2Reader, status: UInt8, into message: inout Message) throws(Hessian2Error) {
+    private static func readResponseBody(_ reader: inout Hessian2Reader, status: UInt8, into message: inout Message) throws(ReadError) {
         guard let category = DubboWire.category(ofStatus: status) else {
             throw .invalid("response status \(status)", at: DubboWire.statusOffset)
         }
@@ -167,7 +167,7 @@ public struct DubboCodec: MetaCodec {
     }
 
     /// Reads the attachments map; string entries become attributes, other values are skipped.
-    private static func readAttachments(_ reader: inout Hessian2Reader, into message: inout Message) throws(Hessian2Error) {
+    private static func readAttachments(_ reader: inout Hessian2Reader, into message: inout Message) throws(ReadError) {
         guard try reader.readMapStart() else { return }
         while try !reader.readMapEnd() {
             guard try reader.nextIsString() else {
@@ -205,7 +205,7 @@ public struct DubboCodec: MetaCodec {
     }
 
     /// Counts the parameters in a JVM method descriptor such as `Ljava/lang/String;[IJ`.
-    static func countParameters(_ descriptor: UnsafeRawBufferPointer, at offset: Int) throws(Hessian2Error) -> Int {
+    static func countParameters(_ descriptor: UnsafeRawBufferPointer, at offset: Int) throws(ReadError) -> Int {
         var count = 0
         var i = 0
         while i < descriptor.count {
@@ -236,14 +236,5 @@ public struct DubboCodec: MetaCodec {
 
     private func error(at frameOffset: Int, _ reason: CodecError.Reason) -> CodecError {
         CodecError(protocolName: Self.protocolName, offset: streamOffset + frameOffset, reason: reason)
-    }
-
-    private func codecError(_ e: Hessian2Error) -> CodecError {
-        switch e {
-        case .truncated(let what, let at): error(at: at, .truncated("\(what)"))
-        case .unexpected(let what, let code, let at): error(at: at, .unknownType("Hessian 2 code for \(what)", code: Int(code)))
-        case .invalid(let what, let at): error(at: at, .invalidValue(what))
-        case .tooDeep(let at): error(at: at, .nestingTooDeep(limit: Hessian2Reader.maxDepth))
-        }
     }
 }

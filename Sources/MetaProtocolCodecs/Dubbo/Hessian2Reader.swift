@@ -3,7 +3,7 @@
 ///
 /// Works on the raw bytes of one frame; `index` is relative to the frame's first byte. Every
 /// length is checked against the end before it is used and nesting is capped, so hostile bytes
-/// end in a ``Hessian2Error`` rather than a crash, a hang or deep recursion.
+/// end in a ``ReadError`` rather than a crash, a hang or deep recursion.
 ///
 /// Byte codes follow the Hessian 2.0 serialization grammar (caucho.com/resin-3.1/doc/hessian-serialization.xtp).
 struct Hessian2Reader {
@@ -30,24 +30,24 @@ struct Hessian2Reader {
 
     // MARK: primitives
 
-    mutating func readByte(_ what: StaticString = "value") throws(Hessian2Error) -> UInt8 {
+    mutating func readByte(_ what: StaticString = "value") throws(ReadError) -> UInt8 {
         guard index < end else { throw .truncated(what, at: index) }
         let b = bytes[index]
         index &+= 1
         return b
     }
 
-    func peekByte(_ what: StaticString = "value") throws(Hessian2Error) -> UInt8 {
+    func peekByte(_ what: StaticString = "value") throws(ReadError) -> UInt8 {
         guard index < end else { throw .truncated(what, at: index) }
         return bytes[index]
     }
 
-    mutating func skip(_ count: Int, _ what: StaticString) throws(Hessian2Error) {
+    mutating func skip(_ count: Int, _ what: StaticString) throws(ReadError) {
         guard count >= 0, count <= end &- index else { throw .truncated(what, at: index) }
         index &+= count
     }
 
-    mutating func readUInt16(_ what: StaticString) throws(Hessian2Error) -> Int {
+    mutating func readUInt16(_ what: StaticString) throws(ReadError) -> Int {
         guard end &- index >= 2 else { throw .truncated(what, at: index) }
         let v = Int(bytes[index]) << 8 | Int(bytes[index &+ 1])
         index &+= 2
@@ -55,7 +55,7 @@ struct Hessian2Reader {
     }
 
     /// Reads an `int` production (lengths, class references, type references).
-    mutating func readInt() throws(Hessian2Error) -> Int32 {
+    mutating func readInt() throws(ReadError) -> Int32 {
         let at = index
         let code = try readByte("int")
         switch code {
@@ -74,7 +74,7 @@ struct Hessian2Reader {
             index &+= 4
             return Int32(bitPattern: v)
         default:
-            throw .unexpected("int", code: code, at: at)
+            throw .unknownType("Hessian 2 code for int", code: Int(code), at: at)
         }
     }
 
@@ -91,7 +91,7 @@ struct Hessian2Reader {
     }
 
     /// Whether the next value is a string (or null).
-    func nextIsString() throws(Hessian2Error) -> Bool {
+    func nextIsString() throws(ReadError) -> Bool {
         switch try peekByte("string") {
         case 0x00...0x1f, 0x30...0x33, 0x52, 0x53, 0x4e: true
         default: false
@@ -99,7 +99,7 @@ struct Hessian2Reader {
     }
 
     /// Reads a `string` production (or `null`).
-    mutating func readString() throws(Hessian2Error) -> StringValue {
+    mutating func readString() throws(ReadError) -> StringValue {
         var firstChunk: (start: Int, length: Int)?
         var pieces: [UInt8] = []
         var needsTranscoding = false
@@ -128,7 +128,7 @@ struct Hessian2Reader {
 
     /// Skips `count` characters (UTF-16 code units, as Hessian counts them) of UTF-8 data.
     /// Returns whether the data holds CESU-8 surrogates, which need transcoding to be read.
-    private mutating func skipUTF8Characters(_ count: Int) throws(Hessian2Error) -> Bool {
+    private mutating func skipUTF8Characters(_ count: Int) throws(ReadError) -> Bool {
         var remaining = count
         var i = index
         var surrogates = false
@@ -194,8 +194,8 @@ struct Hessian2Reader {
     // MARK: skipping values
 
     /// Skips one `value` production, whatever it is.
-    mutating func skipValue(depth: Int = 0) throws(Hessian2Error) {
-        guard depth < Self.maxDepth else { throw .tooDeep(at: index) }
+    mutating func skipValue(depth: Int = 0) throws(ReadError) {
+        guard depth < Self.maxDepth else { throw .tooDeep(limit: Self.maxDepth, at: index) }
         let at = index
         let code = try readByte()
         switch code {
@@ -245,16 +245,16 @@ struct Hessian2Reader {
         case 0x78...0x7f:
             try skipValues(count: Int(code) - 0x78, depth: depth)
         case 0x5a:
-            throw .unexpected("value (list/map end outside a list or map)", code: code, at: at)
+            throw .unknownType("Hessian 2 code for value (list/map end outside a list or map)", code: Int(code), at: at)
         default:  // 0x40, 0x45, 0x47, 0x50: reserved
-            throw .unexpected("value", code: code, at: at)
+            throw .unknownType("Hessian 2 code for value", code: Int(code), at: at)
         }
     }
 
     /// Skips a string (all its chunks) without assembling it; returns whether it was `null`.
     /// Skipping never allocates, so a frame's cost does not grow with its payload.
     @discardableResult
-    private mutating func skipString() throws(Hessian2Error) -> Bool {
+    private mutating func skipString() throws(ReadError) -> Bool {
         var first = true
         while true {
             guard let chunk = try readStringChunkHeader(first: first) else { return true }
@@ -266,7 +266,7 @@ struct Hessian2Reader {
 
     /// Reads the header of one string chunk: its length in characters and whether it is the
     /// last chunk; nil for `null` (allowed only in place of the first chunk).
-    private mutating func readStringChunkHeader(first: Bool) throws(Hessian2Error) -> (chars: Int, final: Bool)? {
+    private mutating func readStringChunkHeader(first: Bool) throws(ReadError) -> (chars: Int, final: Bool)? {
         let at = index
         let code = try readByte("string")
         switch code {
@@ -275,11 +275,11 @@ struct Hessian2Reader {
         case 0x30...0x33: return ((Int(code) - 0x30) << 8 | Int(try readByte("string length")), true)
         case 0x53: return (try readUInt16("string length"), true)
         case 0x52: return (try readUInt16("string length"), false)
-        default: throw .unexpected(first ? "string" : "string chunk", code: code, at: at)
+        default: throw .unknownType("Hessian 2 code for \(first ? "string" : "string chunk")", code: Int(code), at: at)
         }
     }
 
-    private mutating func skipBinary() throws(Hessian2Error) {
+    private mutating func skipBinary() throws(ReadError) {
         while true {
             let at = index
             let code = try readByte("binary")
@@ -288,13 +288,13 @@ struct Hessian2Reader {
             case 0x34...0x37: try skip((Int(code) - 0x34) << 8 | Int(try readByte("binary length")), "binary data"); return
             case 0x42: try skip(try readUInt16("binary length"), "binary data"); return
             case 0x41: try skip(try readUInt16("binary length"), "binary data")
-            default: throw .unexpected("binary chunk", code: code, at: at)
+            default: throw .unknownType("Hessian 2 code for binary chunk", code: Int(code), at: at)
             }
         }
     }
 
     /// `type ::= string | int` (a type name or a reference to an earlier one).
-    private mutating func skipType() throws(Hessian2Error) {
+    private mutating func skipType() throws(ReadError) {
         switch try peekByte("type") {
         case 0x00...0x1f, 0x30...0x33, 0x52, 0x53:
             if try skipString() { throw .invalid("null type name", at: index) }
@@ -303,7 +303,7 @@ struct Hessian2Reader {
         }
     }
 
-    private mutating func readClassDefinition() throws(Hessian2Error) {
+    private mutating func readClassDefinition() throws(ReadError) {
         let at = index
         if try skipString() { throw .invalid("null class name", at: at) }
         let fields = Int(try readInt())
@@ -314,20 +314,20 @@ struct Hessian2Reader {
         classFieldCounts.append(fields)
     }
 
-    private mutating func skipObjectFields(definition: Int, at: Int, depth: Int) throws(Hessian2Error) {
+    private mutating func skipObjectFields(definition: Int, at: Int, depth: Int) throws(ReadError) {
         guard definition >= 0, definition < classFieldCounts.count else {
             throw .invalid("object refers to undefined class definition \(definition)", at: at)
         }
         try skipValues(count: classFieldCounts[definition], depth: depth)
     }
 
-    private mutating func skipValues(count: Int, depth: Int) throws(Hessian2Error) {
+    private mutating func skipValues(count: Int, depth: Int) throws(ReadError) {
         // Every value takes at least one byte: a count beyond the remaining bytes is a lie.
         guard count >= 0, count <= end &- index else { throw .truncated("list values", at: index) }
         for _ in 0..<count { try skipValue(depth: depth + 1) }
     }
 
-    private mutating func skipEntriesUntilEnd(valuesPerEntry: Int, depth: Int) throws(Hessian2Error) {
+    private mutating func skipEntriesUntilEnd(valuesPerEntry: Int, depth: Int) throws(ReadError) {
         while try peekByte("list or map end") != 0x5a {
             for _ in 0..<valuesPerEntry { try skipValue(depth: depth + 1) }
         }
@@ -337,31 +337,23 @@ struct Hessian2Reader {
     // MARK: maps
 
     /// Opens a map (`H`, or `M` with its type) and returns true; returns false for `null`.
-    mutating func readMapStart() throws(Hessian2Error) -> Bool {
+    mutating func readMapStart() throws(ReadError) -> Bool {
         let at = index
         let code = try readByte("map")
         switch code {
         case 0x48: return true
         case 0x4d: try skipType(); return true
         case 0x4e: return false
-        default: throw .unexpected("map", code: code, at: at)
+        default: throw .unknownType("Hessian 2 code for map", code: Int(code), at: at)
         }
     }
 
     /// Consumes the map end marker if it is next.
-    mutating func readMapEnd() throws(Hessian2Error) -> Bool {
+    mutating func readMapEnd() throws(ReadError) -> Bool {
         if try peekByte("map end") == 0x5a {
             index &+= 1
             return true
         }
         return false
     }
-}
-
-/// Why Hessian 2.0 bytes could not be read; `at` is relative to the frame start.
-enum Hessian2Error: Error {
-    case truncated(StaticString, at: Int)
-    case unexpected(StaticString, code: UInt8, at: Int)
-    case invalid(String, at: Int)
-    case tooDeep(at: Int)
 }

@@ -41,9 +41,9 @@ extension ThriftCodec {
     }
 
     private func frameHeader(_ frame: ByteBuffer, framing: ThriftFraming) throws(CodecError) -> ThriftReader.Header {
-        let result: Result<ThriftReader.Header, ThriftReadError> = frame.withUnsafeReadableBytes { raw in
+        let result: Result<ThriftReader.Header, ReadError> = frame.withUnsafeReadableBytes { raw in
             var reader = ThriftReader(bytes: raw, from: framing.framed ? 4 : 0, to: raw.count, compact: framing.compact)
-            do throws(ThriftReadError) { return .success(try reader.readHeader()) } catch { return .failure(error) }
+            do throws(ReadError) { return .success(try reader.readHeader()) } catch { return .failure(error) }
         }
         switch result {
         case .success(let h): return h

@@ -76,14 +76,14 @@ public struct ThriftCodec: MetaCodec {
     /// and running short is an error; otherwise running short means "wait for more" (nil).
     private func parse(_ bytes: ByteBuffer, framing: ThriftFraming, complete: Bool) throws(CodecError) -> Message? {
         let headerStart = framing.framed ? 4 : 0
-        let parsed: Result<Message?, ThriftReadError> = bytes.withUnsafeReadableBytes { raw in
+        let parsed: Result<Message?, ReadError> = bytes.withUnsafeReadableBytes { raw in
             var reader = ThriftReader(bytes: raw, from: headerStart, to: raw.count, compact: framing.compact)
-            do throws(ThriftReadError) {
+            do throws(ReadError) {
                 let header = try reader.readHeader()
                 let bodyStart = reader.index
                 let outcome = try Self.readBody(&reader, kind: header.kind)
                 if complete && !reader.isAtEnd {
-                    throw ThriftReadError.invalid("\(reader.end - reader.index) bytes after the message in its frame", at: reader.index)
+                    throw ReadError.invalid("\(reader.end - reader.index) bytes after the message in its frame", at: reader.index)
                 }
                 let frame = bytes.getSlice(at: bytes.readerIndex, length: reader.index)!
                 return .success(Self.message(frame: frame, header: header, bodyStart: bodyStart, outcome: outcome, framing: framing))
@@ -94,7 +94,7 @@ public struct ThriftCodec: MetaCodec {
         }
         switch parsed {
         case .success(let m): return m
-        case .failure(let e): throw codecError(e)
+        case .failure(let e): throw e.codecError(protocolName: Self.protocolName, frameStart: streamOffset)
         }
     }
 
@@ -106,7 +106,7 @@ public struct ThriftCodec: MetaCodec {
         case applicationException(type: Int32)
     }
 
-    private static func readBody(_ reader: inout ThriftReader, kind: ThriftWire.MessageKind) throws(ThriftReadError) -> Outcome {
+    private static func readBody(_ reader: inout ThriftReader, kind: ThriftWire.MessageKind) throws(ReadError) -> Outcome {
         switch kind {
         case .call, .oneway:
             try reader.skipStruct(depth: 0)
@@ -171,15 +171,6 @@ public struct ThriftCodec: MetaCodec {
 
     func error(at frameOffset: Int, _ reason: CodecError.Reason) -> CodecError {
         CodecError(protocolName: Self.protocolName, offset: streamOffset + frameOffset, reason: reason)
-    }
-
-    private func codecError(_ e: ThriftReadError) -> CodecError {
-        switch e {
-        case .truncated(let what, let at): error(at: at, .truncated("\(what)"))
-        case .unknownType(let what, let code, let at): error(at: at, .unknownType("\(what)", code: code))
-        case .invalid(let what, let at): error(at: at, .invalidValue(what))
-        case .tooDeep(let at): error(at: at, .nestingTooDeep(limit: ThriftReader.maxDepth))
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 /// without building any value. Positions are relative to the start of `bytes`.
 ///
 /// Every length is checked before use and nesting is capped, so any input ends in a value or a
-/// ``ThriftReadError``. `truncated` is not necessarily invalid: on the unframed transport it
+/// ``ReadError``. `truncated` is not necessarily invalid: on the unframed transport it
 /// means the rest of the message has not arrived yet.
 struct ThriftReader {
     let bytes: UnsafeRawBufferPointer
@@ -33,19 +33,19 @@ struct ThriftReader {
 
     // MARK: primitives
 
-    mutating func readByte(_ what: StaticString) throws(ThriftReadError) -> UInt8 {
+    mutating func readByte(_ what: StaticString) throws(ReadError) -> UInt8 {
         guard index < end else { throw .truncated(what, at: index) }
         defer { index &+= 1 }
         return bytes[index]
     }
 
-    mutating func skip(_ count: Int, _ what: StaticString) throws(ThriftReadError) {
+    mutating func skip(_ count: Int, _ what: StaticString) throws(ReadError) {
         guard count >= 0 else { throw .invalid("negative \(what) length \(count)", at: index) }
         guard count <= end &- index else { throw .truncated(what, at: index) }
         index &+= count
     }
 
-    mutating func readInt32BE(_ what: StaticString) throws(ThriftReadError) -> Int32 {
+    mutating func readInt32BE(_ what: StaticString) throws(ReadError) -> Int32 {
         guard end &- index >= 4 else { throw .truncated(what, at: index) }
         var v: UInt32 = 0
         for i in 0..<4 { v = v << 8 | UInt32(bytes[index &+ i]) }
@@ -53,7 +53,7 @@ struct ThriftReader {
         return Int32(bitPattern: v)
     }
 
-    mutating func readInt16BE(_ what: StaticString) throws(ThriftReadError) -> Int16 {
+    mutating func readInt16BE(_ what: StaticString) throws(ReadError) -> Int16 {
         guard end &- index >= 2 else { throw .truncated(what, at: index) }
         let v = UInt16(bytes[index]) << 8 | UInt16(bytes[index &+ 1])
         index &+= 2
@@ -61,7 +61,7 @@ struct ThriftReader {
     }
 
     /// Unsigned LEB128 varint of at most `maxBytes` bytes.
-    mutating func readVarint(_ what: StaticString, maxBytes: Int = 10) throws(ThriftReadError) -> UInt64 {
+    mutating func readVarint(_ what: StaticString, maxBytes: Int = 10) throws(ReadError) -> UInt64 {
         let start = index
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -79,7 +79,7 @@ struct ThriftReader {
     // MARK: header
 
     /// Reads a message header (strict binary or compact).
-    mutating func readHeader() throws(ThriftReadError) -> Header {
+    mutating func readHeader() throws(ReadError) -> Header {
         let at = index
         if compact {
             let protocolID = try readByte("protocol id")
@@ -118,7 +118,7 @@ struct ThriftReader {
     // MARK: structs
 
     /// Reads the next field header of a struct: nil at STOP, else the field id and type.
-    mutating func readFieldHeader(lastID: inout Int16) throws(ThriftReadError) -> (id: Int16, type: UInt8)? {
+    mutating func readFieldHeader(lastID: inout Int16) throws(ReadError) -> (id: Int16, type: UInt8)? {
         let at = index
         let b = try readByte("field header")
         if b == 0 { return nil }  // STOP in both protocols
@@ -141,14 +141,14 @@ struct ThriftReader {
     }
 
     /// Skips the value of a struct field of `type` (in compact structs booleans have no value).
-    mutating func skipFieldValue(type: UInt8, depth: Int) throws(ThriftReadError) {
+    mutating func skipFieldValue(type: UInt8, depth: Int) throws(ReadError) {
         if compact && (type == ThriftWire.CompactType.boolTrue || type == ThriftWire.CompactType.boolFalse) { return }
         try skipValue(type: type, depth: depth)
     }
 
     /// Skips a whole struct, up to and including its STOP.
-    mutating func skipStruct(depth: Int) throws(ThriftReadError) {
-        guard depth < Self.maxDepth else { throw .tooDeep(at: index) }
+    mutating func skipStruct(depth: Int) throws(ReadError) {
+        guard depth < Self.maxDepth else { throw .tooDeep(limit: Self.maxDepth, at: index) }
         var lastID: Int16 = 0
         while let field = try readFieldHeader(lastID: &lastID) {
             try skipFieldValue(type: field.type, depth: depth + 1)
@@ -156,12 +156,12 @@ struct ThriftReader {
     }
 
     /// Skips one value of `type`.
-    mutating func skipValue(type: UInt8, depth: Int) throws(ThriftReadError) {
-        guard depth < Self.maxDepth else { throw .tooDeep(at: index) }
+    mutating func skipValue(type: UInt8, depth: Int) throws(ReadError) {
+        guard depth < Self.maxDepth else { throw .tooDeep(limit: Self.maxDepth, at: index) }
         compact ? try skipCompact(type: type, depth: depth) : try skipBinary(type: type, depth: depth)
     }
 
-    private mutating func skipBinary(type: UInt8, depth: Int) throws(ThriftReadError) {
+    private mutating func skipBinary(type: UInt8, depth: Int) throws(ReadError) {
         typealias T = ThriftWire.BinaryType
         let at = index
         switch type {
@@ -192,7 +192,7 @@ struct ThriftReader {
         }
     }
 
-    private func checkBinaryType(_ type: UInt8, at: Int) throws(ThriftReadError) {
+    private func checkBinaryType(_ type: UInt8, at: Int) throws(ReadError) {
         typealias T = ThriftWire.BinaryType
         switch type {
         case T.bool, T.byte, T.double, T.i16, T.i32, T.i64, T.string, T.structure, T.map, T.set, T.list, T.uuid: return
@@ -200,7 +200,7 @@ struct ThriftReader {
         }
     }
 
-    private mutating func skipCompact(type: UInt8, depth: Int) throws(ThriftReadError) {
+    private mutating func skipCompact(type: UInt8, depth: Int) throws(ReadError) {
         typealias T = ThriftWire.CompactType
         let at = index
         switch type {
@@ -240,14 +240,14 @@ struct ThriftReader {
         }
     }
 
-    private func checkCompactType(_ type: UInt8, at: Int) throws(ThriftReadError) {
+    private func checkCompactType(_ type: UInt8, at: Int) throws(ReadError) {
         guard (ThriftWire.CompactType.boolTrue...ThriftWire.CompactType.uuid).contains(type) else {
             throw .unknownType("compact element type", code: Int(type), at: at)
         }
     }
 
     /// Reads the `type` field (2, i32) of a `TApplicationException` struct, skipping the rest.
-    mutating func readApplicationExceptionType() throws(ThriftReadError) -> Int32? {
+    mutating func readApplicationExceptionType() throws(ReadError) -> Int32? {
         var lastID: Int16 = 0
         var result: Int32?
         let i32 = compact ? ThriftWire.CompactType.i32 : ThriftWire.BinaryType.i32
@@ -260,12 +260,4 @@ struct ThriftReader {
         }
         return result
     }
-}
-
-/// Why Thrift bytes could not be read; `at` is relative to the start of the bytes.
-enum ThriftReadError: Error {
-    case truncated(StaticString, at: Int)
-    case unknownType(StaticString, code: Int, at: Int)
-    case invalid(String, at: Int)
-    case tooDeep(at: Int)
 }
