@@ -24,10 +24,11 @@ public protocol MetaCodec: Sendable {
 
     /// The frame to send for `message` with `mutation` applied.
     ///
-    /// With an empty mutation and an unchanged request id this returns ``Message/frame`` itself,
-    /// the bytes that arrived. Otherwise it builds a new frame: mutation entries replace or
-    /// extend the frame's key/value section, and a changed ``Message/requestID`` is written in.
-    func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer
+    /// With an empty mutation and an unchanged request id this is ``Message/frame`` itself, the
+    /// bytes that arrived. A changed ``Message/requestID`` is written into a new header and the
+    /// rest of the frame is still the received bytes. A mutation builds a new frame whose
+    /// key/value section has the mutation's entries replacing or extending the frame's.
+    func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame
 
     /// A protocol-native error reply to `request`, answering it with `error`.
     func encodeLocalReply(_ error: LocalReplyError, to request: Message) throws(CodecError) -> ByteBuffer
@@ -43,7 +44,7 @@ extension MetaCodec {
     }
 
     /// Encodes an unmutated message.
-    public func encode(_ message: Message) throws(CodecError) -> ByteBuffer {
+    public func encode(_ message: Message) throws(CodecError) -> EncodedFrame {
         try encode(message, mutation: Mutation())
     }
 }

@@ -2,7 +2,7 @@ import MetaProtocol
 import NIOCore
 
 extension DubboCodec {
-    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer {
+    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame {
         let frame = message.frame
         let frameID = frame.getInteger(at: frame.readerIndex + DubboWire.requestIDOffset, as: UInt64.self)
         guard frame.readableBytes >= DubboWire.headerSize, let frameID else {
@@ -10,10 +10,12 @@ extension DubboCodec {
         }
         // Frames with nowhere to put key/values (heartbeats, error statuses) go out unmutated.
         guard !mutation.isEmpty, let section = message.layout.mutableSection, section.upperBound <= frame.readableBytes else {
-            guard message.requestID != frameID else { return frame }
-            var copy = frame
-            copy.setInteger(message.requestID, at: copy.readerIndex + DubboWire.requestIDOffset)
-            return copy
+            guard message.requestID != frameID else { return EncodedFrame(rest: frame) }
+            // A new header; the body stays the received bytes.
+            var head = ByteBufferAllocator().buffer(capacity: DubboWire.headerSize)
+            head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: DubboWire.headerSize)!)
+            head.setInteger(message.requestID, at: head.readerIndex + DubboWire.requestIDOffset)
+            return EncodedFrame(head: head, rest: frame.getSlice(at: frame.readerIndex + DubboWire.headerSize, length: frame.readableBytes - DubboWire.headerSize)!)
         }
 
         var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes + 64 + mutation.count * 32)
@@ -36,7 +38,7 @@ extension DubboCodec {
         }
         out.setInteger(Int32(bodyLength), at: out.readerIndex + DubboWire.bodyLengthOffset)
         out.setInteger(message.requestID, at: out.readerIndex + DubboWire.requestIDOffset)
-        return out
+        return EncodedFrame(rest: out)
     }
 
     /// Writes the attachments map: existing entries in their order, each replaced by the

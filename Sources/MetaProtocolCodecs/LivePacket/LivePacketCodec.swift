@@ -108,15 +108,19 @@ public struct LivePacketCodec: MetaCodec {
 
     // MARK: encode
 
-    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer {
-        var frame = message.frame
+    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame {
+        let frame = message.frame
         let idAt = frame.readerIndex + LivePacketWire.requestIDOffset
         guard frame.readableBytes >= LivePacketWire.headerSize, let frameID = frame.getInteger(at: idAt, as: UInt64.self) else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .truncated("header of the frame to encode"))
         }
         guard !mutation.isEmpty else {
-            if message.requestID != frameID { frame.setInteger(message.requestID, at: idAt) }
-            return frame  // the bytes that arrived
+            guard message.requestID != frameID else { return EncodedFrame(rest: frame) }  // the bytes that arrived
+            // A new header; key/values and payload stay the received bytes.
+            var head = ByteBufferAllocator().buffer(capacity: LivePacketWire.headerSize)
+            head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: LivePacketWire.headerSize)!)
+            head.setInteger(message.requestID, at: head.readerIndex + LivePacketWire.requestIDOffset)
+            return EncodedFrame(head: head, rest: frame.getSlice(at: frame.readerIndex + LivePacketWire.headerSize, length: frame.readableBytes - LivePacketWire.headerSize)!)
         }
         guard let section = message.layout.mutableSection, section.lowerBound == LivePacketWire.headerSize,
             section.upperBound <= frame.readableBytes
@@ -137,7 +141,7 @@ public struct LivePacketCodec: MetaCodec {
         out.setInteger(UInt32(out.readableBytes), at: out.readerIndex + LivePacketWire.lengthOffset)
         out.setInteger(UInt16(keyValueLength), at: out.readerIndex + LivePacketWire.keyValueLengthOffset)
         out.setInteger(message.requestID, at: out.readerIndex + LivePacketWire.requestIDOffset)
-        return out
+        return EncodedFrame(rest: out)
     }
 
     /// Existing entries in order (each replaced by the mutation's value when it has the key),

@@ -2,29 +2,30 @@ import MetaProtocol
 import NIOCore
 
 extension ThriftCodec {
-    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> ByteBuffer {
+    public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame {
         guard mutation.isEmpty else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .unsupported("mutation: Thrift messages have no key/value section"))
         }
         let framing = ThriftFraming(variant: message.layout.variant)
         let header = try frameHeader(message.frame, framing: framing)
-        guard message.requestID != UInt64(UInt32(bitPattern: header.seqID)) else { return message.frame }
+        guard message.requestID != UInt64(UInt32(bitPattern: header.seqID)) else { return EncodedFrame(rest: message.frame) }
         guard let newID = UInt32(exactly: message.requestID) else {
             throw CodecError(protocolName: Self.protocolName, offset: header.seqIDStart, reason: .invalidValue("request id \(message.requestID) does not fit a 32-bit seq id"))
         }
-        var frame = message.frame
-        if !framing.compact {
-            frame.setInteger(newID, at: frame.readerIndex + header.seqIDStart)
-            return frame
+        // A new header up to the seq id (compact seq ids are varints, so its length may change);
+        // the body stays the received bytes.
+        let frame = message.frame
+        var head = ByteBufferAllocator().buffer(capacity: header.seqIDStart + 5)
+        head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: header.seqIDStart)!)
+        if framing.compact {
+            ThriftWriter.writeVarint(UInt64(newID), into: &head)
+        } else {
+            head.writeInteger(newID)
         }
-        // Compact seq ids are varints: the header may change length.
-        var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes + 5)
-        out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: header.seqIDStart)!)
-        ThriftWriter.writeVarint(UInt64(newID), into: &out)
-        let rest = header.seqIDStart + header.seqIDLength
-        out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + rest, length: frame.readableBytes - rest)!)
-        if framing.framed { out.setInteger(UInt32(out.readableBytes - 4), at: out.readerIndex) }
-        return out
+        let restStart = header.seqIDStart + header.seqIDLength
+        let rest = frame.getSlice(at: frame.readerIndex + restStart, length: frame.readableBytes - restStart)!
+        if framing.framed { head.setInteger(UInt32(head.readableBytes + rest.readableBytes - 4), at: head.readerIndex) }
+        return EncodedFrame(head: head, rest: rest)
     }
 
     /// A `TApplicationException` reply with the request's method name and seq id, in the

@@ -18,6 +18,12 @@ public struct ThriftCodec: MetaCodec {
     /// Transport and protocol of this connection, set by its first frame.
     public private(set) var framing: ThriftFraming?
     private var streamOffset = 0
+    /// The unframed message being received: header read, body walked as far as bytes allowed.
+    private var inProgress: Progress?
+    /// The last finished walk, whose stack storage the next walk reuses.
+    private var spareWalker: ThriftBodyWalker?
+    /// How far the bytes had to reach for the last walk to go on (for the size cap).
+    private var walkShortfall = 0
 
     public init() { self.init(maxFrameSize: ThriftWire.defaultMaxFrameSize) }
 
@@ -61,8 +67,8 @@ public struct ThriftCodec: MetaCodec {
             message = try parse(buffer.getSlice(at: r, length: 4 + size)!, framing: detected, complete: true)
         } else {
             message = try parse(buffer.getSlice(at: r, length: min(available, maxFrameSize))!, framing: detected, complete: false)
-            if message == nil && available > maxFrameSize {
-                throw error(at: 0, .frameTooLarge(size: available, limit: maxFrameSize))
+            if message == nil && (available > maxFrameSize || walkShortfall > maxFrameSize) {
+                throw error(at: 0, .frameTooLarge(size: max(available, walkShortfall), limit: maxFrameSize))
             }
         }
         guard let message else { return nil }
@@ -73,61 +79,66 @@ public struct ThriftCodec: MetaCodec {
     }
 
     /// Parses one message at the start of `bytes`. With `complete`, `bytes` is exactly one frame
-    /// and running short is an error; otherwise running short means "wait for more" (nil).
-    private func parse(_ bytes: ByteBuffer, framing: ThriftFraming, complete: Bool) throws(CodecError) -> Message? {
+    /// and running short is an error; otherwise running short means "wait for more" (nil), and
+    /// the walk so far is kept in ``inProgress`` to resume from.
+    private mutating func parse(_ bytes: ByteBuffer, framing: ThriftFraming, complete: Bool) throws(CodecError) -> Message? {
         let headerStart = framing.framed ? 4 : 0
+        var state = inProgress
+        var spare = spareWalker.take()
+        var shortfall = 0
         let parsed: Result<Message?, ReadError> = bytes.withUnsafeReadableBytes { raw in
-            var reader = ThriftReader(bytes: raw, from: headerStart, to: raw.count, compact: framing.compact)
             do throws(ReadError) {
-                let header = try reader.readHeader()
-                let bodyStart = reader.index
-                let outcome = try Self.readBody(&reader, kind: header.kind)
-                if complete && !reader.isAtEnd {
-                    throw ReadError.invalid("\(reader.end - reader.index) bytes after the message in its frame", at: reader.index)
+                if state == nil {
+                    var reader = ThriftReader(bytes: raw, from: headerStart, to: raw.count, compact: framing.compact)
+                    let header: ThriftReader.Header
+                    do throws(ReadError) {
+                        header = try reader.readHeader()
+                    } catch {
+                        shortfall = reader.shortfallEnd
+                        if case .truncated = error, !complete { return .success(nil) }
+                        throw error
+                    }
+                    state = Progress(header: header, bodyStart: reader.index, walker: ThriftBodyWalker(
+                        compact: framing.compact, start: reader.index, recordsExceptionType: header.kind == .exception,
+                        reusing: &spare))
                 }
-                let frame = bytes.getSlice(at: bytes.readerIndex, length: reader.index)!
-                return .success(Self.message(frame: frame, header: header, bodyStart: bodyStart, outcome: outcome, framing: framing))
+                guard try state!.walker.walk(raw, end: raw.count, more: !complete, shortfallEnd: &shortfall) else { return .success(nil) }
+                let end = state!.walker.position
+                if complete && end != raw.count {
+                    throw ReadError.invalid("\(raw.count - end) bytes after the message in its frame", at: end)
+                }
+                let frame = bytes.getSlice(at: bytes.readerIndex, length: end)!
+                return .success(Self.message(frame: frame, progress: state!, framing: framing))
             } catch {
-                if case .truncated = error, !complete { return .success(nil) }
                 return .failure(error)
             }
         }
+        walkShortfall = shortfall
         switch parsed {
-        case .success(let m): return m
-        case .failure(let e): throw e.codecError(protocolName: Self.protocolName, frameStart: streamOffset)
-        }
-    }
-
-    /// What the body says about the outcome of a reply.
-    private enum Outcome {
-        case call
-        case success
-        case declaredException(fieldID: Int16)
-        case applicationException(type: Int32)
-    }
-
-    private static func readBody(_ reader: inout ThriftReader, kind: ThriftWire.MessageKind) throws(ReadError) -> Outcome {
-        switch kind {
-        case .call, .oneway:
-            try reader.skipStruct(depth: 0)
-            return .call
-        case .exception:
-            let type = try reader.readApplicationExceptionType() ?? ThriftWire.ApplicationExceptionType.unknown
-            return .applicationException(type: type)
-        case .reply:
-            // A result struct holds field 0 on success, a declared exception's field otherwise,
-            // and nothing for a void method that succeeded.
-            var lastID: Int16 = 0
-            guard let first = try reader.readFieldHeader(lastID: &lastID) else { return .success }
-            try reader.skipFieldValue(type: first.type, depth: 1)
-            while let field = try reader.readFieldHeader(lastID: &lastID) {
-                try reader.skipFieldValue(type: field.type, depth: 1)
+        case .success(let m):
+            if m == nil {
+                inProgress = state
+            } else {
+                inProgress = nil
+                spareWalker = state?.walker
             }
-            return first.id == 0 ? .success : .declaredException(fieldID: first.id)
+            return m
+        case .failure(let e):
+            inProgress = nil
+            throw e.codecError(protocolName: Self.protocolName, frameStart: streamOffset)
         }
     }
 
-    private static func message(frame: ByteBuffer, header: ThriftReader.Header, bodyStart: Int, outcome: Outcome, framing: ThriftFraming) -> Message {
+    /// A message whose header is read and whose body is walked as far as the bytes allowed.
+    struct Progress {
+        var header: ThriftReader.Header
+        var bodyStart: Int
+        var walker: ThriftBodyWalker
+    }
+
+    private static func message(frame: ByteBuffer, progress: Progress, framing: ThriftFraming) -> Message {
+        let header = progress.header
+        let bodyStart = progress.bodyStart
         var attributes = Attributes(frame: frame, reservingCapacity: 2)
         // Multiplexed protocol: "Service:method".
         let colon = frame.withUnsafeReadableBytes { raw in
@@ -141,20 +152,23 @@ public struct ThriftCodec: MetaCodec {
         }
         let type: MessageType
         var status: ResponseStatus?
-        switch (header.kind, outcome) {
-        case (.oneway, _): type = .oneway
-        case (.call, _): type = .request
-        case (_, .success):
-            type = .response
-            status = ResponseStatus(category: .success, code: 0)
-        case (_, .declaredException(let fieldID)):
-            type = .error
-            status = ResponseStatus(category: .applicationError, code: Int32(fieldID))
-        case (_, .applicationException(let exceptionType)):
+        switch header.kind {
+        case .oneway: type = .oneway
+        case .call: type = .request
+        case .exception:
+            let exceptionType = progress.walker.applicationExceptionType ?? ThriftWire.ApplicationExceptionType.unknown
             type = .error
             status = ResponseStatus(category: ThriftWire.category(ofApplicationException: exceptionType), code: exceptionType)
-        case (_, .call):
-            type = .response
+        case .reply:
+            // A result struct holds field 0 on success, a declared exception's field otherwise,
+            // and nothing for a void method that succeeded.
+            if let field = progress.walker.firstFieldID, field != 0 {
+                type = .error
+                status = ResponseStatus(category: .applicationError, code: Int32(field))
+            } else {
+                type = .response
+                status = ResponseStatus(category: .success, code: 0)
+            }
         }
         return Message(
             type: type,
@@ -172,8 +186,4 @@ public struct ThriftCodec: MetaCodec {
     func error(at frameOffset: Int, _ reason: CodecError.Reason) -> CodecError {
         CodecError(protocolName: Self.protocolName, offset: streamOffset + frameOffset, reason: reason)
     }
-}
-
-extension ThriftReader {
-    var isAtEnd: Bool { index >= end }
 }

@@ -68,7 +68,12 @@ func decodeError<C: MetaCodec>(_ codec: C, _ bytes: [UInt8], sourceLocation: Sou
     }
 }
 
-/// Whether two buffers show the same memory: the encoded frame *is* the received frame.
+/// Whether an encoded frame is the received frame itself: no new bytes, the same memory.
+func isPassThrough(_ encoded: EncodedFrame, of frame: ByteBuffer) -> Bool {
+    encoded.head == nil && sharesStorage(encoded.rest, frame)
+}
+
+/// Whether two buffers show the same memory.
 func sharesStorage(_ a: ByteBuffer, _ b: ByteBuffer) -> Bool {
     a.readableBytes == b.readableBytes
         && a.withUnsafeReadableBytes { pa in b.withUnsafeReadableBytes { pb in pa.baseAddress == pb.baseAddress } }
