@@ -22,14 +22,15 @@ extension DubboCodec {
         var responseType = DubboWire.ResponseType(rawValue: message.layout.variant)
         var head = frame.getSlice(at: frame.readerIndex, length: section.lowerBound)!
         if let type = responseType, !type.hasAttachments {
-            // Turn "value" into "value with attachments": the type is a one-byte Hessian int.
+            // Turn "value" into "value with attachments" (the type is a Hessian int of 1 to 5 bytes).
             responseType = type.withAttachments
+            let typeLength = try responseTypeLength(frame)
             out.writeImmutableBuffer(head.readSlice(length: DubboWire.headerSize)!)
             Hessian2Writer.writeInt(Int32(responseType!.rawValue), into: &out)
-            head.moveReaderIndex(forwardBy: 1)
+            head.moveReaderIndex(forwardBy: typeLength)
         }
         out.writeImmutableBuffer(head)
-        try writeAttachments(from: frame, section: section, applying: mutation, into: &out)
+        try writeAttachments(from: frame, isRequest: responseType == nil, section: section, applying: mutation, into: &out)
         out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
 
         let bodyLength = out.readableBytes - DubboWire.headerSize
@@ -44,13 +45,22 @@ extension DubboCodec {
     /// Writes the attachments map: existing entries in their order, each replaced by the
     /// mutation's value when it has the key (other entries copied byte for byte), then the
     /// mutation's new keys in the mutation's order.
-    private func writeAttachments(from frame: ByteBuffer, section: Range<Int>, applying mutation: Mutation, into out: inout ByteBuffer) throws(CodecError) {
+    ///
+    /// The body is read again from its start so that attachment values may refer to classes the
+    /// arguments defined (Hessian class definitions are numbered per body).
+    private func writeAttachments(from frame: ByteBuffer, isRequest: Bool, section: Range<Int>, applying mutation: Mutation, into out: inout ByteBuffer) throws(CodecError) {
         var written = [Bool](repeating: false, count: mutation.count)
         Hessian2Writer.writeUntypedMapStart(into: &out)
         if !section.isEmpty {
             let result: Result<Void, ReadError> = frame.withUnsafeReadableBytes { bytes in
-                var reader = Hessian2Reader(bytes: bytes, from: section.lowerBound, to: section.upperBound)
+                var reader = Hessian2Reader(bytes: bytes, from: DubboWire.headerSize, to: section.upperBound)
                 do throws(ReadError) {
+                    if isRequest {
+                        _ = try DubboCodec.readRequestPreamble(&reader)
+                    } else {
+                        _ = try DubboCodec.readResponsePreamble(&reader)
+                    }
+                    guard reader.index == section.lowerBound else { throw ReadError.invalid("frame layout", at: reader.index) }
                     guard try reader.readMapStart() else { return .success(()) }
                     while try !reader.readMapEnd() {
                         let entryStart = reader.index
@@ -85,6 +95,23 @@ extension DubboCodec {
             Hessian2Writer.writeString(entry.value, into: &out)
         }
         Hessian2Writer.writeEnd(into: &out)
+    }
+
+    /// Bytes of the response type int at the start of an OK response body.
+    private func responseTypeLength(_ frame: ByteBuffer) throws(CodecError) -> Int {
+        let result: Result<Int, ReadError> = frame.withUnsafeReadableBytes { bytes in
+            var reader = Hessian2Reader(bytes: bytes, from: DubboWire.headerSize, to: bytes.count)
+            do throws(ReadError) {
+                _ = try reader.readInt()
+                return .success(reader.index - DubboWire.headerSize)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let n): return n
+        case .failure: throw CodecError(protocolName: Self.protocolName, offset: DubboWire.headerSize, reason: .invalidValue("response type"))
+        }
     }
 
     private func mutationIndex(of key: Hessian2Reader.StringValue, bytes: UnsafeRawBufferPointer, in mutation: Mutation) -> Int? {

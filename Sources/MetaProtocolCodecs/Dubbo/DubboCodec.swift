@@ -68,8 +68,17 @@ public struct DubboCodec: MetaCodec {
             layout: FrameLayout(variant: DubboWire.noResponseType))
 
         if isEvent {
-            message.type = isRequest ? .heartbeat : .heartbeatReply
-            if !isRequest { message.status = ResponseStatus(category: .success, code: Int32(status)) }
+            // A two-way event is a heartbeat; a one-way event (the server's read-only notice)
+            // expects no answer. Event bodies carry nothing to route on and are left unread.
+            if isRequest {
+                message.type = flags & DubboWire.flagTwoWay != 0 ? .heartbeat : .oneway
+            } else {
+                guard let category = DubboWire.category(ofStatus: status) else {
+                    throw CodecError(protocolName: Self.protocolName, offset: streamOffset + DubboWire.statusOffset, reason: .invalidValue("response status \(status)"))
+                }
+                message.type = .heartbeatReply
+                message.status = ResponseStatus(category: category, code: Int32(status))
+            }
             return message
         }
         let result: Result<Void, ReadError> = frame.withUnsafeReadableBytes { bytes in
@@ -94,18 +103,18 @@ public struct DubboCodec: MetaCodec {
         }
     }
 
-    /// Request body: dubbo version, service path, service version, method, parameter types,
-    /// arguments, attachments.
-    private static func readRequestBody(_ reader: inout Hessian2Reader, into message: inout Message) throws(ReadError) {
-        message.attributes = Attributes(frame: message.frame, reservingCapacity: 12)
-        _ = try reader.readString()  // Dubbo protocol version, e.g. "2.0.2"
-        let path = try reader.readString()
-        let version = try reader.readString()
-        let method = try reader.readString()
-        add(AttributeKey.interface, path, to: &message.attributes, frame: message.frame)
-        add(AttributeKey.method, method, to: &message.attributes, frame: message.frame)
-        add(AttributeKey.version, version, to: &message.attributes, frame: message.frame)
+    /// What a request body says before its attachments.
+    struct RequestPreamble {
+        var path: Hessian2Reader.StringValue
+        var version: Hessian2Reader.StringValue
+        var method: Hessian2Reader.StringValue
+    }
 
+    /// Reads a request body up to its attachments: dubbo version, service path, service
+    /// version, method, parameter types, and the arguments (skipped).
+    static func readRequestPreamble(_ reader: inout Hessian2Reader) throws(ReadError) -> RequestPreamble {
+        _ = try reader.readString()  // Dubbo protocol version, e.g. "2.0.2"
+        let preamble = RequestPreamble(path: try reader.readString(), version: try reader.readString(), method: try reader.readString())
         let typesAt = reader.index
         let argumentCount: Int
         switch try reader.readString() {
@@ -119,6 +128,16 @@ public struct DubboCodec: MetaCodec {
             argumentCount = try counted.get()
         }
         for _ in 0..<argumentCount { try reader.skipValue() }
+        return preamble
+    }
+
+    /// Request body: the preamble, then the attachments.
+    private static func readRequestBody(_ reader: inout Hessian2Reader, into message: inout Message) throws(ReadError) {
+        message.attributes = Attributes(frame: message.frame, reservingCapacity: 12)
+        let preamble = try readRequestPreamble(&reader)
+        add(AttributeKey.interface, preamble.path, to: &message.attributes, frame: message.frame)
+        add(AttributeKey.method, preamble.method, to: &message.attributes, frame: message.frame)
+        add(AttributeKey.version, preamble.version, to: &message.attributes, frame: message.frame)
 
         if reader.isAtEnd {  // no attachments: a mutation inserts a map here
             message.layout.mutableSection = reader.index..<reader.index
@@ -141,11 +160,7 @@ public struct DubboCodec: MetaCodec {
             message.type = .error
             return
         }
-        let typeAt = reader.index
-        let rawType = try reader.readInt()
-        guard let type = DubboWire.ResponseType(rawValue: UInt8(truncatingIfNeeded: rawType)), rawType >= 0, rawType <= 5 else {
-            throw .invalid("response type \(rawType)", at: typeAt)
-        }
+        let type = try readResponsePreamble(&reader)
         message.layout.variant = type.rawValue
         if type == .exception || type == .exceptionWithAttachments {
             message.type = .error
@@ -154,11 +169,10 @@ public struct DubboCodec: MetaCodec {
             message.type = .response
         }
         guard type.hasAttachments else {
-            // Nothing to route on after the value: leave it unread (pass-through stays O(1)).
+            // Nothing to route on after the value: it was left unread (pass-through stays O(1)).
             message.layout.mutableSection = reader.end..<reader.end
             return
         }
-        if type != .nullValueWithAttachments { try reader.skipValue() }
         let mapStart = reader.index
         message.attributes = Attributes(frame: message.frame, reservingCapacity: 4)
         try readAttachments(&reader, into: &message)
@@ -166,10 +180,28 @@ public struct DubboCodec: MetaCodec {
         guard reader.isAtEnd else { throw .invalid("\(reader.end - reader.index) bytes after the attachments", at: reader.index) }
     }
 
+    /// Reads an OK response body's type and, when attachments follow, skips the value to them.
+    static func readResponsePreamble(_ reader: inout Hessian2Reader) throws(ReadError) -> DubboWire.ResponseType {
+        let typeAt = reader.index
+        let rawType = try reader.readInt()
+        guard rawType >= 0, rawType <= 5, let type = DubboWire.ResponseType(rawValue: UInt8(rawType)) else {
+            throw .invalid("response type \(rawType)", at: typeAt)
+        }
+        if type.hasAttachments && type != .nullValueWithAttachments { try reader.skipValue() }
+        return type
+    }
+
+    /// Attachments a message may carry: each costs an attribute entry.
+    static let maxAttachments = 1024
+
     /// Reads the attachments map; string entries become attributes, other values are skipped.
     private static func readAttachments(_ reader: inout Hessian2Reader, into message: inout Message) throws(ReadError) {
+        let mapAt = reader.index
         guard try reader.readMapStart() else { return }
+        var entries = 0
         while try !reader.readMapEnd() {
+            entries += 1
+            guard entries <= maxAttachments else { throw .invalid("more than \(maxAttachments) attachments", at: mapAt) }
             guard try reader.nextIsString() else {
                 try reader.skipValue()  // non-string key
                 try reader.skipValue()

@@ -17,6 +17,8 @@ struct Hessian2Reader {
 
     /// Nesting deeper than this is refused: real Dubbo payloads stay far below it.
     static let maxDepth = 64
+    /// Class definitions one frame may make (each costs the reader memory).
+    static let maxClassDefinitions = 1024
     /// Characters per string chunk that Hessian writers use before starting a new chunk.
     static let maxChunk = 0x8000
 
@@ -180,9 +182,13 @@ struct Hessian2Reader {
                 units.append(UInt16(b & 0x0f) << 12 | UInt16(data[i + 1] & 0x3f) << 6 | UInt16(data[i + 2] & 0x3f)); i += 3
             case 0xf0...0xf7 where i + 3 < data.count:
                 let scalar = UInt32(b & 0x07) << 18 | UInt32(data[i + 1] & 0x3f) << 12 | UInt32(data[i + 2] & 0x3f) << 6 | UInt32(data[i + 3] & 0x3f)
-                let v = scalar - 0x10000
-                units.append(UInt16(0xd800 + (v >> 10)))
-                units.append(UInt16(0xdc00 + (v & 0x3ff)))
+                if (0x10000...0x10ffff).contains(scalar) {
+                    let v = scalar - 0x10000
+                    units.append(UInt16(0xd800 + (v >> 10)))
+                    units.append(UInt16(0xdc00 + (v & 0x3ff)))
+                } else {
+                    units.append(0xfffd)  // overlong or out of range
+                }
                 i += 4
             default:
                 units.append(0xfffd); i += 1
@@ -215,9 +221,9 @@ struct Hessian2Reader {
             try skip(4, "number")
         case 0x44, 0x4c, 0x4a:
             try skip(8, "number")
-        case 0x43:  // class definition, then the value that uses it
+        case 0x43:  // class definition, then the value that uses it (a chain of them nests)
             try readClassDefinition()
-            try skipValue(depth: depth)
+            try skipValue(depth: depth + 1)
         case 0x4f:  // object instance by definition number
             try skipObjectFields(definition: Int(try readInt()), at: at, depth: depth)
         case 0x60...0x6f:  // object with a direct definition number
@@ -305,6 +311,9 @@ struct Hessian2Reader {
 
     private mutating func readClassDefinition() throws(ReadError) {
         let at = index
+        guard classFieldCounts.count < Self.maxClassDefinitions else {
+            throw .invalid("more than \(Self.maxClassDefinitions) class definitions", at: at - 1)
+        }
         if try skipString() { throw .invalid("null class name", at: at) }
         let fields = Int(try readInt())
         guard fields >= 0, fields <= end - index else { throw .invalid("class field count \(fields)", at: at) }

@@ -65,7 +65,7 @@ public struct LivePacketCodec: MetaCodec {
     private func message(frame: ByteBuffer, kind: LivePacketWire.Kind, keyValueLength: Int) throws(CodecError) -> Message {
         let cmd = frame.getInteger(at: LivePacketWire.cmdOffset, as: UInt16.self)!
         let subCmd = frame.getInteger(at: LivePacketWire.subCmdOffset, as: UInt16.self)!
-        var attributes = Attributes(frame: frame, reservingCapacity: 3 + keyValueLength / 8)
+        var attributes = Attributes(frame: frame, reservingCapacity: 8)
         // Decimal strings of up to 5 digits fit Swift's inline small strings: no allocation.
         attributes.append(key: LivePacketWire.Attribute.cmd, value: String(cmd))
         attributes.append(key: LivePacketWire.Attribute.subCmd, value: String(subCmd))
@@ -75,6 +75,9 @@ public struct LivePacketCodec: MetaCodec {
         var i = LivePacketWire.headerSize
         let end = i + keyValueLength
         while i < end {
+            guard attributes.count < 3 + LivePacketWire.maxEntries else {
+                throw error(at: LivePacketWire.keyValueLengthOffset, .invalidValue("more than \(LivePacketWire.maxEntries) key/value entries"))
+            }
             let keyLength = Int(frame.getInteger(at: i, as: UInt8.self)!)
             guard keyLength > 0 else { throw error(at: i, .invalidValue("empty key in key/value block")) }
             guard i + 1 + keyLength + 2 <= end else { throw error(at: i, .truncated("key/value entry")) }

@@ -21,6 +21,8 @@ public enum LivePacketWire {
     public static let magic: UInt16 = 0x4C56
     public static let version: UInt8 = 1
     public static let headerSize = 24
+    /// Key/value entries one frame may carry (each costs an attribute entry).
+    public static let maxEntries = 1024
     /// Frames above this are refused unless configured otherwise.
     public static let defaultMaxFrameSize = 16 << 20
 

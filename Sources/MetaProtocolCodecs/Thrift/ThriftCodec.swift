@@ -25,6 +25,10 @@ public struct ThriftCodec: MetaCodec {
     /// How far the bytes had to reach for the last walk to go on (for the size cap).
     private var walkShortfall = 0
 
+    /// Where the walk of an unframed message that has not fully arrived stands (relative to
+    /// the message start); nil when no message is half-read.
+    var resumePosition: Int? { inProgress?.walker.position }
+
     public init() { self.init(maxFrameSize: ThriftWire.defaultMaxFrameSize) }
 
     public init(maxFrameSize: Int) {

@@ -74,6 +74,46 @@ struct DubboCodecTests {
         #expect(again.requestID == 43)
     }
 
+    @Test func responseMutationCopesWithALongResponseTypeEncoding() throws {
+        // Response type 1 written as a 5-byte 'I' int instead of the compact 0x91.
+        var bytes = Array(DubboFixtures.responseValue[0..<16]) + [0x49, 0, 0, 0, 1, 0x01, 0x78]
+        bytes[15] = 7
+        let m = try decodeOne(bytes)
+        let again = try decodeOne(try codec.encode(m, mutation: ["k": "v"]).bytes)
+        #expect(again.attributes["k"]?.string == "v")
+        #expect(again.layout.variant == 4)
+        #expect(again.frame.getInteger(at: 17, as: UInt8.self) == 0x01, "the value follows the one-byte type")
+    }
+
+    @Test func mutationKeepsAttachmentObjectsWhoseClassTheArgumentsDefined() throws {
+        // The argument is an object of class "P" (1 field) defined in place; an attachment
+        // value is another instance of it (0x60), which only makes sense with that definition.
+        var body: [UInt8] = Array(DubboFixtures.request[16..<54])
+        body += hex("03 4c 50 3b")  // parameter types "LP;": one parameter of class P
+        body += hex("43 01 50 91 01 78 60 90")  // C "P" with field "x", then P{x = 0}
+        body += hex("48 01 6f 60 91 01 6b 01 76 5a")  // {"o": P{x = 1}, "k": "v"}
+        let bytes = Array(DubboFixtures.request[0..<12]) + withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
+        let m = try decodeOne(bytes)
+        #expect(m.attributes["k"]?.string == "v")
+        let out = try codec.encode(m, mutation: ["k": "w"]).bytes
+        let again = try decodeOne(out)
+        #expect(again.attributes["k"]?.string == "w")
+        #expect(out.count == bytes.count, "the object attachment was copied unchanged")
+        #expect(Array(out.suffix(10)) == hex("48 01 6f 60 91 01 6b 01 77 5a"), "the object attachment was copied as it was")
+    }
+
+    @Test func eventsThatAreNotHeartbeats() throws {
+        // A one-way event (Dubbo's read-only notice, body "R") is not answered.
+        let readonly = hex("da bb a2 00 00 00 00 00 00 00 00 08 00 00 00 02 01 52")
+        #expect(try decodeOne(readonly).type == .oneway)
+        // A heartbeat reply reports its status byte.
+        var failed = DubboFixtures.heartbeatReply
+        failed[3] = 80
+        #expect(try decodeOne(failed).status == ResponseStatus(category: .serverError, code: 80))
+        failed[3] = 21
+        #expect(decodeError(codec, failed)?.reason == .invalidValue("response status 21"))
+    }
+
     @Test func responsesAreClassified() throws {
         let ok = try decodeOne(DubboFixtures.responseWithAttachments)
         #expect(ok.type == .response)

@@ -178,6 +178,7 @@ struct LivePacketCodecTests {
     }
 
     @Test func corruptedFramesNeverCrashOrHang() {
+        #expect(LivePacketWire.maxEntries == 1024)
         let outcome = fuzz({ LivePacketCodec() }, streams: LivePacketFixtures.all + [LivePacketFixtures.all.flatMap { $0 }], iterations: 20_000, seed: 0x4C56)
         #expect(outcome.errors > 1000)
         #expect(outcome.waiting > 1000)
@@ -208,5 +209,24 @@ struct LivePacketLimitTests {
         #expect(throws: CodecError(protocolName: "livepacket", offset: 0, reason: .frameTooLarge(size: 45, limit: 40))) {
             try codec.encode(m, mutation: ["trace": "abc"])
         }
+    }
+}
+
+@Suite("LivePacket codec: entry cap")
+struct LivePacketEntryCapTests {
+    /// A request with `n` entries "k" = "".
+    private func request(entries n: Int) -> [UInt8] {
+        var kv: [UInt8] = []
+        for _ in 0..<n { kv += [0x01, 0x6b, 0x00, 0x00] }
+        var frame = hex("4c 56 01 00") + be32(UInt32(24 + kv.count)) + hex("00 00 00 00 00 00 00 01 00 99 00 02 00 00")
+        frame += [UInt8(kv.count >> 8), UInt8(kv.count & 0xff)] + kv
+        return frame
+    }
+
+    private func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
+
+    @Test func atMost1024Entries() throws {
+        #expect(try decodeAll(LivePacketCodec(), request(entries: 1024)).first?.attributes.count == 3 + 1024)
+        #expect(decodeError(LivePacketCodec(), request(entries: 1025))?.reason == .invalidValue("more than 1024 key/value entries"))
     }
 }
