@@ -1,0 +1,157 @@
+import Testing
+
+@testable import MetaProtocol
+
+/// Outlier detection against Envoy's semantics, at exact simulated timestamps.
+@Suite("Outlier detection")
+struct OutlierDetectionTests {
+    /// Drives a detector on a virtual clock, running every sweep that falls due.
+    struct Clock {
+        var detector: OutlierDetector
+        var now = Timestamp.zero
+        var random = SeededRandom(seed: 1)
+        /// (time, host, ejected or unejected) for every change.
+        var log: [(Double, Int, Bool)] = []
+        let hostCount: Int
+
+        init(policy: OutlierDetectionPolicy = .init(), hosts: Int) {
+            detector = OutlierDetector(policy: policy, hostCount: hosts, now: .zero)
+            hostCount = hosts
+        }
+
+        mutating func advance(to seconds: Double) {
+            let target = Timestamp(nanoseconds: Int64(seconds * 1e9))
+            while detector.nextSweep <= target {
+                now = detector.nextSweep
+                let before = (0..<hostCount).map { detector.isEjected($0) }
+                _ = detector.sweep(now: now, random: &random)
+                for h in 0..<hostCount where detector.isEjected(h) != before[h] {
+                    log.append((Double(now.nanoseconds) / 1e9, h, detector.isEjected(h)))
+                }
+            }
+            now = target
+        }
+
+        mutating func record(_ outcome: UpstreamOutcome, host: Int, at seconds: Double, times: Int = 1) {
+            advance(to: seconds)
+            for _ in 0..<times where detector.record(outcome, host: host, now: now, random: &random) {
+                log.append((seconds, host, true))
+            }
+        }
+    }
+
+    @Test func fiveConsecutiveErrorsEjectInlineForBaseTimesEjections() {
+        var c = Clock(hosts: 10)
+        for t in 1...5 { c.record(.serverError, host: 3, at: Double(t)) }
+        #expect(c.detector.isEjected(3))
+        c.advance(to: 39.9)
+        #expect(c.detector.isEjected(3), "30 s have not passed at the sweep at 30 s")
+        c.advance(to: 40)
+        #expect(!c.detector.isEjected(3))
+        // Second ejection: 60 s, ended by the first sweep 60 s after it.
+        c.record(.gatewayFailure, host: 3, at: 41, times: 5)
+        c.advance(to: 200)
+        #expect(c.log.map { $0.0 } == [5, 40, 41, 110])
+        #expect(c.log.map { $0.2 } == [true, false, true, false])
+        #expect(c.detector.enforced[OutlierDetector.EjectionReason.consecutiveErrors.rawValue] == 2)
+    }
+
+    @Test func ejectionTimeIsCappedAtTheMaximum() {
+        let policy = OutlierDetectionPolicy(interval: .seconds(1), baseEjectionTime: .seconds(30), maxEjectionTime: .seconds(100))
+        var c = Clock(policy: policy, hosts: 10)
+        var t = 0.5
+        for _ in 0..<6 {
+            c.record(.serverError, host: 0, at: t, times: 5)
+            while c.detector.isEjected(0) { t += 1; c.advance(to: t) }
+            // Failing again half a second after the unejection: no sweep in between, so the
+            // backoff has no time to relax.
+            t = c.log.last!.0 + 0.5
+        }
+        let ejections = c.log.filter { $0.2 }.map { $0.0 }, unejections = c.log.filter { !$0.2 }.map { $0.0 }
+        // Each lasts until the first sweep (every second) after base × n, capped at 100 s.
+        #expect(zip(unejections, ejections).map { $0 - $1 } == [30.5, 60.5, 90.5, 100.5, 100.5, 100.5])
+    }
+
+    @Test func healthyTimeRelaxesTheBackoff() {
+        var c = Clock(hosts: 10)
+        c.record(.serverError, host: 1, at: 5, times: 5)  // backoff 1, out until the sweep at 40
+        c.advance(to: 75)  // at the sweep at 70, 30 s healthy: backoff back to 0
+        c.record(.serverError, host: 1, at: 75, times: 5)
+        c.advance(to: 200)
+        #expect(c.log.map { $0.0 } == [5, 40, 75, 110], "the second ejection lasts 30 s again, not 60 s")
+    }
+
+    @Test func aSuccessBreaksTheStreak() {
+        var c = Clock(hosts: 10)
+        c.record(.serverError, host: 2, at: 1, times: 4)
+        c.record(.success, host: 2, at: 2)
+        c.record(.serverError, host: 2, at: 3, times: 4)
+        #expect(!c.detector.isEjected(2))
+        c.record(.serverError, host: 2, at: 4)
+        #expect(c.detector.isEjected(2))
+    }
+
+    @Test func gatewayFailuresAreDetectedButByDefaultEjectAsErrors() {
+        var c = Clock(hosts: 10)
+        c.record(.gatewayFailure, host: 4, at: 1, times: 5)
+        #expect(c.detector.detected[OutlierDetector.EjectionReason.consecutiveGatewayFailures.rawValue] == 1)
+        #expect(c.detector.enforced[OutlierDetector.EjectionReason.consecutiveGatewayFailures.rawValue] == 0)
+        #expect(c.detector.enforced[OutlierDetector.EjectionReason.consecutiveErrors.rawValue] == 1)
+
+        var enforcing = Clock(policy: .init(consecutiveErrors: nil, consecutiveGatewayFailures: 3, enforcingConsecutiveGatewayFailures: 100), hosts: 10)
+        enforcing.record(.gatewayFailure, host: 4, at: 1, times: 2)
+        enforcing.record(.serverError, host: 4, at: 1)  // a server error is not a gateway failure: streak broken
+        enforcing.record(.gatewayFailure, host: 4, at: 1, times: 2)
+        #expect(!enforcing.detector.isEjected(4))
+        enforcing.record(.gatewayFailure, host: 4, at: 1)
+        #expect(enforcing.detector.isEjected(4))
+    }
+
+    @Test func atMostMaxEjectionPercentButAlwaysOne() {
+        var c = Clock(hosts: 20)  // 10 % of 20: two hosts
+        for h in 0..<4 { c.record(.serverError, host: h, at: 1, times: 5) }
+        #expect((0..<20).filter { c.detector.isEjected($0) } == [0, 1])
+        #expect(c.detector.overflow == 2)
+        var small = Clock(hosts: 5)  // 10 % of 5 is less than one host, but one may be ejected
+        for h in 0..<3 { small.record(.serverError, host: h, at: 1, times: 5) }
+        #expect((0..<5).filter { small.detector.isEjected($0) } == [0])
+    }
+
+    @Test func successRateOutliersAreEjectedAtTheSweep() {
+        var c = Clock(hosts: 10)
+        for h in 0..<10 where h != 7 { c.record(.success, host: h, at: 1, times: 200) }
+        for _ in 0..<100 {  // alternating, so never five errors in a row
+            c.record(.serverError, host: 7, at: 1)
+            c.record(.success, host: 7, at: 1)
+        }
+        // Nine hosts at 100 %, host 7 at 50 %: mean 95, stdev 15, threshold 66.5.
+        #expect(!c.detector.isEjected(7))
+        c.advance(to: 10)
+        #expect(c.detector.isEjected(7))
+        #expect(c.log.map { $0.0 } == [10])
+        #expect(c.detector.enforced[OutlierDetector.EjectionReason.successRate.rawValue] == 1)
+    }
+
+    @Test func successRateNeedsFiveHostsWithEnoughRequests() {
+        var c = Clock(hosts: 10)
+        for h in 0..<4 { c.record(.success, host: h, at: 1, times: 200) }
+        c.record(.success, host: 4, at: 1, times: 99)  // one short of the volume
+        c.record(.serverError, host: 5, at: 1, times: 4)
+        c.record(.success, host: 5, at: 1, times: 96)
+        c.record(.serverError, host: 0, at: 1, times: 4)
+        c.advance(to: 10)
+        #expect((0..<10).allSatisfy { !c.detector.isEjected($0) })
+    }
+
+    @Test func failurePercentageIsDetectedAndEnforcedWhenAskedTo() {
+        for enforcing in [0, 100] {
+            var c = Clock(policy: .init(consecutiveErrors: nil, enforcingSuccessRate: 0, enforcingFailurePercentage: enforcing), hosts: 10)
+            for h in 0..<5 { c.record(.success, host: h, at: 1, times: 60) }
+            c.record(.gatewayFailure, host: 9, at: 1, times: 54)
+            c.record(.success, host: 9, at: 1, times: 6)  // 90 % failures
+            c.advance(to: 10)
+            #expect(c.detector.detected[OutlierDetector.EjectionReason.failurePercentage.rawValue] == 1)
+            #expect(c.detector.isEjected(9) == (enforcing == 100))
+        }
+    }
+}
