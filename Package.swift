@@ -15,12 +15,17 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
-        // The sans-IO core: message model and codec contract. NIOCore only for ByteBuffer.
+        // The sans-IO core: message model, codec contract, routing, balancing, protection,
+        // limits, filters, stats. NIOCore only for ByteBuffer.
         .target(
             name: "MetaProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ]
         ),
         // One folder per protocol; adding a protocol touches nothing else.
         .target(

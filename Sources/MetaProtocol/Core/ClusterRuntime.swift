@@ -1,0 +1,119 @@
+/// The live state of one cluster in one proxy instance: host health, active requests, circuit
+/// breaker, outlier detection, balancers per subset, connection pools, and its stats.
+///
+/// Survives configuration swaps while the cluster's definition is unchanged, so breakers,
+/// ejections and connections carry over.
+final class ClusterRuntime {
+    let compiled: CompiledCluster
+    var name: String { compiled.name }
+    var hosts: [HostConfiguration] { compiled.configuration.hosts }
+    var breaker: CircuitBreaker
+    var outlier: OutlierDetector?
+    let activity: HostActivity
+    /// Balancers: index 0 over the whole cluster, 1 + i over subset i; nil until built or after
+    /// a host's health changed.
+    private var balancers: [HostSetBalancer?]
+    /// Per-host connection pools.
+    var pools: [HostPool]
+    let stats: ClusterStats
+
+    init(_ compiled: CompiledCluster, now: Timestamp) {
+        self.compiled = compiled
+        breaker = CircuitBreaker(compiled.configuration.circuitBreaker)
+        outlier = compiled.configuration.outlierDetection.map { OutlierDetector(policy: $0, hostCount: compiled.configuration.hosts.count, now: now) }
+        activity = HostActivity(hostCount: compiled.configuration.hosts.count)
+        balancers = Array(repeating: nil, count: compiled.subsets.count + 1)
+        pools = Array(repeating: HostPool(), count: compiled.configuration.hosts.count)
+        stats = ClusterStats(name: compiled.name, hosts: compiled.configuration.hosts.map(\.address))
+    }
+
+    func isHealthy(_ host: Int) -> Bool { !(outlier?.isEjected(host) ?? false) }
+
+    /// Rebuilds balancers on the next pick (a host's health changed).
+    func healthChanged() {
+        for i in balancers.indices { balancers[i] = nil }
+    }
+
+    /// Picks a host of the cluster (or of `subset`), avoiding `avoid` when another host can be
+    /// had within a few picks (a retry prefers another host, as Envoy's previous-hosts predicate).
+    func pick(subset: Int?, hashKey: UInt64?, avoid: [Int], random: inout SeededRandom) -> Int? {
+        let slot = subset.map { $0 + 1 } ?? 0
+        if balancers[slot] == nil {
+            let members = (subset.map { compiled.subsets[$0].hosts } ?? Array(hosts.indices)).map { i in
+                HostSetBalancer.Member(host: BalancerHost(index: i, weight: hosts[i].weight, hashKey: hosts[i].address),
+                                       priority: hosts[i].priority, locality: hosts[i].locality, healthy: isHealthy(i))
+            }
+            balancers[slot] = HostSetBalancer(members, settings: compiled.balancerSettings)
+        }
+        let input = PickInput(hashKey: hashKey, activity: activity)
+        var choice = balancers[slot]!.pick(input, random: &random)
+        var attempts = 0
+        while let c = choice, avoid.contains(c), attempts < 3 {
+            choice = balancers[slot]!.pick(PickInput(hashKey: hashKey.map { $0 &+ UInt64(attempts + 1) }, activity: activity), random: &random)
+            attempts += 1
+        }
+        return choice
+    }
+}
+
+/// Connections of one host, and the requests waiting for one.
+struct HostPool {
+    var connections: [UpstreamConnectionID] = []
+    /// Requests waiting for a connection, first come first served.
+    var pending: [SlabKey] = []
+    var pendingHead = 0
+
+    var pendingCount: Int { pending.count - pendingHead }
+
+    mutating func enqueue(_ key: SlabKey) { pending.append(key) }
+
+    mutating func dequeue() -> SlabKey? {
+        guard pendingHead < pending.count else { return nil }
+        let key = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        }
+        return key
+    }
+
+    mutating func removePending(_ key: SlabKey) {
+        if let i = pending[pendingHead...].firstIndex(of: key) { pending.remove(at: i) }
+    }
+}
+
+/// One upstream connection.
+struct UpstreamConnection {
+    enum State { case connecting, ready }
+    let cluster: ClusterRuntime
+    let host: Int
+    var state: State
+    /// Requests in flight, by the upstream request id the core gave them.
+    var inFlight: [UInt64: InFlight] = [:]
+    var nextRequestID: UInt64 = 1
+    let multiplexed: Bool
+
+    /// Whether it can take one more request now.
+    var canTakeRequest: Bool { state == .ready && (multiplexed || inFlight.isEmpty) }
+
+    /// What an upstream id stands for.
+    enum InFlight {
+        /// A try of a request.
+        case request(SlabKey, attempt: Int)
+        /// A mirrored copy: its answer is dropped.
+        case mirror
+        /// A try given up on (per-try timeout, request finished): a late answer is dropped.
+        case abandoned
+    }
+
+    /// A free upstream id within `bits`.
+    mutating func allocateRequestID(bits: Int) -> UInt64 {
+        let mask: UInt64 = bits >= 64 ? .max : (1 << UInt64(bits)) - 1
+        while true {
+            let id = nextRequestID & mask
+            nextRequestID &+= 1
+            if id != 0 && inFlight[id] == nil { return id }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+extension ProxyCore {
+    /// Sets a core timer, asking the driver for a wake-up if it is the soonest.
+    func schedule(_ event: TimerEvent, at deadline: Timestamp) {
+        timers.schedule(event, at: deadline)
+        if requestedWakeUp == nil || deadline < requestedWakeUp! {
+            requestedWakeUp = deadline
+            clock.requestWakeUp(at: deadline)
+        }
+    }
+
+    /// Fires every core timer due at the driver's current time. Drivers call it when a
+    /// requested wake-up comes (calling it early or twice is harmless).
+    public func processTimers() {
+        let now = self.now
+        requestedWakeUp = nil
+        while let (_, event) = timers.popDue(now: now) { fire(event) }
+        if let next = timers.nextDeadline, requestedWakeUp == nil || next < requestedWakeUp! {
+            requestedWakeUp = next
+            clock.requestWakeUp(at: next)
+        }
+    }
+
+    private func fire(_ event: TimerEvent) {
+        switch event {
+        case .requestTimeout(let key):
+            guard requests.contains(key) else { return }
+            counters.timeouts += 1
+            finishLocally(key, LocalReplyError(.timeout, message: "request timeout"))
+        case .perTryTimeout(let key, let attempt):
+            guard let record = requests[key], record.attempt == attempt, record.phase == .inFlight else { return }
+            counters.perTryTimeouts += 1
+            tryFailed(key, .perTryTimeout)
+        case .retry(let key, let attempt):
+            guard let record = requests[key], record.attempt == attempt, record.phase == .backoff else { return }
+            startTry(key)
+        case .resumeFilters(let key, let generation):
+            guard let record = requests[key], record.phase == .paused, record.resumeGeneration == generation else { return }
+            requests.update(key) { $0.phase = .filtering }
+            runFilters(key)
+        case .rateLimitTimeout(let call):
+            guard let key = rateLimitCalls.removeValue(forKey: call), let record = requests[key] else { return }
+            counters.globalRateLimitTimeouts += 1
+            rateLimitFailed(key, denyOnFailure: record.configuration.globalRateLimit?.configuration.denyOnFailure ?? false)
+        case .connectTimeout(let id):
+            guard connections[id]?.state == .connecting else { return }
+            counters.upstreamConnectTimeouts += 1
+            upstream.close(id)
+            upstreamConnectFailed(id)
+        case .outlierSweep(let identity):
+            guard let cluster = clusters.first(where: { ObjectIdentifier($0) == identity }), cluster.outlier != nil else { return }
+            if cluster.outlier!.sweep(now: now, random: &random) { cluster.healthChanged() }
+            schedule(.outlierSweep(identity), at: cluster.outlier!.nextSweep)
+        }
+    }
+}

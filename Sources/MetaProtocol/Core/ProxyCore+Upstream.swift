@@ -1,0 +1,313 @@
+extension ProxyCore {
+    // MARK: tries
+
+    /// Picks a host and sends a try there, or queues it for a connection.
+    func startTry(_ key: SlabKey) {
+        guard let record = requests[key], let cluster = record.cluster else { return }
+        guard let host = cluster.pick(subset: record.subset, hashKey: record.hashKey, avoid: record.failedHosts, random: &random) else {
+            finishLocally(key, LocalReplyError(.noHealthyUpstream, message: "no host in \(cluster.name)"))
+            return
+        }
+        requests.update(key) {
+            $0.attempt += 1
+            $0.host = host
+            $0.exchange.tries = $0.attempt
+            $0.exchange.host = cluster.hosts[host].address
+        }
+        cluster.stats.requests.total += 1
+        cluster.stats.hosts[host].total += 1
+        if let connection = readyConnection(cluster, host) {
+            send(key, on: connection)
+            return
+        }
+        // No connection can take it now: open one if allowed, and wait for it.
+        let pool = cluster.pools[host]
+        let opening = pool.connections.contains { connections[$0]?.state == .connecting }
+        let mayOpen = cluster.compiled.configuration.multiplexing ? pool.connections.count < cluster.compiled.configuration.connectionsPerHost : !opening
+        if mayOpen {
+            if cluster.breaker.tryTake(.connections) {
+                openConnection(cluster, host)
+            } else if pool.connections.isEmpty {
+                tryFailed(key, .overflow("circuit breaker: max connections"))
+                return
+            }
+        }
+        guard cluster.breaker.tryTake(.pendingRequests) else {
+            tryFailed(key, .overflow("circuit breaker: max pending requests"))
+            return
+        }
+        cluster.stats.pendingTotal += 1
+        cluster.pools[host].enqueue(key)
+        requests.update(key) {
+            $0.phase = .pending
+            $0.holds.insert(.pending)
+        }
+    }
+
+    /// A connection to `host` that can take a request now: the least busy ready one.
+    func readyConnection(_ cluster: ClusterRuntime, _ host: Int) -> UpstreamConnectionID? {
+        var best: UpstreamConnectionID?
+        var bestLoad = Int.max
+        for id in cluster.pools[host].connections {
+            guard let c = connections[id], c.canTakeRequest, c.inFlight.count < bestLoad else { continue }
+            best = id
+            bestLoad = c.inFlight.count
+        }
+        return best
+    }
+
+    func openConnection(_ cluster: ClusterRuntime, _ host: Int) {
+        let id = UpstreamConnectionID(nextConnectionID)
+        nextConnectionID += 1
+        connections[id] = UpstreamConnection(cluster: cluster, host: host, state: .connecting, multiplexed: cluster.compiled.configuration.multiplexing)
+        cluster.pools[host].connections.append(id)
+        cluster.stats.connectionsOpened += 1
+        counters.upstreamConnects += 1
+        schedule(.connectTimeout(id), at: now + cluster.compiled.configuration.connectTimeout)
+        upstream.connect(id, to: cluster.hosts[host].address)
+    }
+
+    /// Puts the current try on the wire.
+    func send(_ key: SlabKey, on id: UpstreamConnectionID) {
+        guard var record = requests[key], var connection = connections[id], let cluster = record.cluster else { return }
+        let upstreamID = connection.allocateRequestID(bits: record.configuration.capabilities.requestIDBits)
+        var message = record.exchange.request
+        message.requestID = upstreamID
+        if record.holds.contains(.pending) {
+            record.holds.remove(.pending)
+            cluster.breaker.release(.pendingRequests)
+        }
+        record.connection = id
+        record.upstreamID = upstreamID
+        record.tryStartedAt = now
+        if record.isOneway {
+            // No answer will come: the call is done once it is written.
+            connections[id] = connection
+            requests.update(key) { $0 = record }
+            upstream.send(message, mutation: record.exchange.requestMutation, on: id)
+            counters.onewayForwarded += 1
+            complete(key, .oneway)
+            return
+        }
+        connection.inFlight[upstreamID] = .request(key, attempt: record.attempt)
+        connections[id] = connection
+        record.phase = .inFlight
+        record.countedActive = true
+        cluster.activity.activeRequests[record.host] += 1
+        cluster.stats.hosts[record.host].active += 1
+        requests.update(key) { $0 = record }
+        if let routeIndex = record.route, let perTry = record.configuration.routes[routeIndex].retry?.perTryTimeout {
+            schedule(.perTryTimeout(key, attempt: record.attempt), at: now + perTry)
+        }
+        upstream.send(message, mutation: record.exchange.requestMutation, on: id)
+    }
+
+    /// Takes the current try off the wire or out of the queue, without answering: its answer,
+    /// if one comes, is dropped.
+    func endTry(_ record: inout RequestRecord) {
+        guard let cluster = record.cluster else { return }
+        if record.countedActive {
+            cluster.activity.activeRequests[record.host] -= 1
+            cluster.stats.hosts[record.host].active -= 1
+            record.countedActive = false
+        }
+        if let id = record.connection, let connection = connections[id], connection.inFlight[record.upstreamID] != nil {
+            if connection.multiplexed {
+                connections[id]!.inFlight[record.upstreamID] = .abandoned
+            } else {
+                // A connection that carries one request at a time would stay busy until the
+                // abandoned answer came, if ever: close it instead.
+                connections[id]!.inFlight[record.upstreamID] = nil
+                upstream.close(id)
+                connectionGone(id, failure: .reset)
+            }
+        }
+        record.connection = nil
+    }
+
+    // MARK: upstream entry points
+
+    /// Connection `id` is up: it serves the requests waiting for its host.
+    public func upstreamConnected(_ id: UpstreamConnectionID) {
+        guard var connection = connections[id], connection.state == .connecting else { return }
+        connection.state = .ready
+        connections[id] = connection
+        drainPending(connection.cluster, connection.host)
+    }
+
+    /// Sends waiting requests of `host` on its connections while they can take them.
+    func drainPending(_ cluster: ClusterRuntime, _ host: Int) {
+        while cluster.pools[host].pendingCount > 0, let id = readyConnection(cluster, host), let key = cluster.pools[host].dequeue() {
+            send(key, on: id)
+        }
+    }
+
+    /// Connection `id` could not be made.
+    public func upstreamConnectFailed(_ id: UpstreamConnectionID) {
+        guard let connection = connections[id], connection.state == .connecting else { return }
+        counters.upstreamConnectFailures += 1
+        connection.cluster.stats.connectFailures += 1
+        connectionGone(id, failure: .connectFailure)
+    }
+
+    /// Connection `id` closed or broke; tries in flight on it failed.
+    public func upstreamClosed(_ id: UpstreamConnectionID) {
+        guard let connection = connections[id] else { return }
+        if connection.state == .connecting {
+            upstreamConnectFailed(id)
+            return
+        }
+        if !connection.inFlight.isEmpty { counters.upstreamResets += 1 }
+        connectionGone(id, failure: .reset)
+    }
+
+    /// Forgets a connection; fails what was riding on it and, if its host has no connection
+    /// left, what was waiting for one.
+    func connectionGone(_ id: UpstreamConnectionID, failure: TryFailure) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        let cluster = connection.cluster
+        cluster.breaker.release(.connections)
+        cluster.pools[connection.host].connections.removeAll { $0 == id }
+        // Tries in flight, in upstream-id order so the outcome never depends on hash order.
+        for (_, entry) in connection.inFlight.sorted(by: { $0.key < $1.key }) {
+            if case .request(let key, let attempt) = entry, requests[key]?.attempt == attempt, requests[key]?.connection == id {
+                tryFailed(key, failure)
+            }
+        }
+        if case .connectFailure = failure { recordOutcome(cluster, connection.host, .gatewayFailure) }
+        let host = connection.host
+        if cluster.pools[host].connections.isEmpty && cluster.pools[host].pendingCount > 0 {
+            // Requests still wait for this host. After a failed connect they fail (a retry may
+            // take them elsewhere); after a close, a new connection is opened for them.
+            if case .reset = failure, cluster.breaker.tryTake(.connections) {
+                openConnection(cluster, host)
+                return
+            }
+            while let key = cluster.pools[host].dequeue() {
+                requests.update(key) { $0.holds.remove(.pending) }
+                cluster.breaker.release(.pendingRequests)
+                tryFailed(key, failure)
+            }
+        }
+    }
+
+    /// A frame from connection `id`: an answer to one of its requests (matched by request id),
+    /// to a mirror, or to a try already given up.
+    public func upstreamReceived(_ message: Message, on id: UpstreamConnectionID) {
+        guard var connection = connections[id] else { return }
+        guard message.type.isReply, message.type != .heartbeatReply else {
+            counters.unexpectedUpstreamFrames += 1
+            return
+        }
+        guard let entry = connection.inFlight.removeValue(forKey: message.requestID) else {
+            counters.unknownResponses += 1
+            return
+        }
+        connections[id] = connection
+        switch entry {
+        case .mirror:
+            counters.mirrorResponsesDropped += 1
+        case .abandoned:
+            counters.lateResponsesDropped += 1
+        case .request(let key, let attempt):
+            if let record = requests[key], record.attempt == attempt, record.connection == id {
+                tryAnswered(key, message)
+            } else {
+                counters.lateResponsesDropped += 1
+            }
+        }
+        if !connection.multiplexed { drainPending(connection.cluster, connection.host) }
+    }
+
+    /// The current try got an answer: outlier bookkeeping, then retry or forward.
+    func tryAnswered(_ key: SlabKey, _ response: Message) {
+        guard var record = requests[key], let cluster = record.cluster else { return }
+        let status = response.status ?? ResponseStatus(category: .success, code: 0)
+        let host = record.host
+        endTry(&record)
+        record.connection = nil
+        if record.holds.contains(.retry) {
+            record.holds.remove(.retry)
+            cluster.breaker.release(.retries)
+        }
+        requests.update(key) { $0 = record }
+        if status.isSuccess { cluster.stats.hosts[host].success += 1 } else { cluster.stats.hosts[host].error += 1 }
+        recordOutcome(cluster, host, UpstreamOutcome(status))
+        let condition: RetryPolicy.Conditions? = switch status.category {
+        case .unavailable: .unavailable
+        case .serverError: .serverError
+        default: nil
+        }
+        if let condition, retryIfAllowed(key, condition) { return }
+        respond(key, with: response)
+    }
+
+    /// The current try ended without an answer: retry if the policy allows, else answer.
+    func tryFailed(_ key: SlabKey, _ failure: TryFailure) {
+        guard var record = requests[key], let cluster = record.cluster else { return }
+        let wasOnWire = record.connection != nil
+        endTry(&record)
+        if record.holds.contains(.retry) {
+            record.holds.remove(.retry)
+            cluster.breaker.release(.retries)
+        }
+        requests.update(key) { $0 = record }
+        if wasOnWire {
+            cluster.stats.hosts[record.host].error += 1
+            if case .perTryTimeout = failure { recordOutcome(cluster, record.host, .gatewayFailure) }
+            if case .reset = failure { recordOutcome(cluster, record.host, .gatewayFailure) }
+        }
+        if let condition = failure.retryCondition, retryIfAllowed(key, condition) { return }
+        finishLocally(key, failure.localReply)
+    }
+
+    /// Schedules a retry if the route's policy covers `condition`, retries remain, and the
+    /// circuit breaker grants one.
+    func retryIfAllowed(_ key: SlabKey, _ condition: RetryPolicy.Conditions) -> Bool {
+        guard let record = requests[key], !record.isOneway, let routeIndex = record.route, let cluster = record.cluster,
+            let policy = record.configuration.routes[routeIndex].retry,
+            policy.retryOn.contains(condition), record.attempt <= policy.numRetries
+        else { return false }
+        guard cluster.breaker.tryTake(.retries) else { return false }
+        counters.retries += 1
+        cluster.stats.retries += 1
+        let delay = policy.backoff(retry: record.attempt, random: &random)
+        requests.update(key) {
+            $0.holds.insert(.retry)
+            $0.phase = .backoff
+            if policy.retryOtherHost { $0.failedHosts.append($0.host) }
+        }
+        schedule(.retry(key, attempt: record.attempt), at: now + delay)
+        return true
+    }
+
+    func recordOutcome(_ cluster: ClusterRuntime, _ host: Int, _ outcome: UpstreamOutcome) {
+        guard cluster.outlier != nil else { return }
+        if cluster.outlier!.record(outcome, host: host, now: now, random: &random) { cluster.healthChanged() }
+    }
+
+    // MARK: mirrors
+
+    /// Sends a copy of a request to `target`, fire-and-forget: only on a connection ready now
+    /// (a missing one is opened for later mirrors); its answer is dropped.
+    func sendMirror(_ exchange: Exchange, requestMutation: Mutation, to target: DestinationTarget, hashKey: UInt64?) {
+        guard case .cluster(let index, let subset) = target, let cluster = runtime(for: index, in: configuration),
+            let host = cluster.pick(subset: subset, hashKey: hashKey, avoid: [], random: &random)
+        else {
+            counters.mirrorsFailed += 1
+            return
+        }
+        guard let id = readyConnection(cluster, host), var connection = connections[id] else {
+            counters.mirrorsFailed += 1
+            if cluster.pools[host].connections.isEmpty, cluster.breaker.tryTake(.connections) { openConnection(cluster, host) }
+            return
+        }
+        let upstreamID = connection.allocateRequestID(bits: configuration.capabilities.requestIDBits)
+        var message = exchange.request
+        message.requestID = upstreamID
+        if message.type != .oneway { connection.inFlight[upstreamID] = .mirror }
+        connections[id] = connection
+        counters.mirrorsSent += 1
+        upstream.send(message, mutation: requestMutation, on: id)
+    }
+}

@@ -1,0 +1,205 @@
+/// The MetaProtocol proxy core: the request lifecycle that the real proxy and the simulator
+/// both drive.
+///
+/// Decoded request → route match → filter chain (trace context, fault injection, local and
+/// global rate limits, mutation) → cluster and subset → load balancer → circuit-breaker
+/// admission → upstream try (per-try and overall timeouts) → response or failure → outlier
+/// detection → retry or answer → response filters → answer. Every accepted request ends in
+/// exactly one answer or one counted drop (``CoreCounters/isConserved``).
+///
+/// The core is sans-IO: it learns of the world through its entry points and acts on it through
+/// the seams (``CoreClock``, ``UpstreamTransport``, ``DownstreamTransport``,
+/// ``GlobalRateLimitService``). It is not thread-safe; a driver calls it from one thread.
+public final class ProxyCore {
+    public private(set) var configuration: CompiledConfiguration
+    let clock: CoreClock
+    let upstream: UpstreamTransport
+    let downstream: DownstreamTransport
+    let rateLimitService: GlobalRateLimitService?
+    let accessLog: AccessLogSink?
+    var random: SeededRandom
+
+    var requests = Slab<RequestRecord>()
+    var timers = TimerQueue<TimerEvent>()
+    var requestedWakeUp: Timestamp?
+    var connections: [UpstreamConnectionID: UpstreamConnection] = [:]
+    var nextConnectionID: UInt64 = 1
+    var rateLimitCalls: [RateLimitCallID: SlabKey] = [:]
+    var nextRateLimitCall: UInt64 = 1
+    /// Cluster runtimes of the current configuration, by compiled cluster index.
+    var clusters: [ClusterRuntime] = []
+    var chain: FilterChain
+    /// Route stats by route name, kept across configuration swaps.
+    private var routeStatsByName: [String: RouteStats] = [:]
+    /// Stats objects by their id, to name the keys of ``upstreamDetail``.
+    var routeStatsByID: [RouteStats] = []
+    var clusterStatsByID: [ClusterStats] = []
+    /// Figures per (route, cluster, host, method).
+    var upstreamDetail: [UpstreamDetailKey: RequestStats] = [:]
+    public internal(set) var counters = CoreCounters()
+
+    /// A core serving `configuration`, deciding with a generator seeded with `seed`.
+    public init(configuration: CompiledConfiguration, clock: CoreClock, upstream: UpstreamTransport, downstream: DownstreamTransport,
+                rateLimitService: GlobalRateLimitService? = nil, accessLog: AccessLogSink? = nil, seed: UInt64) {
+        self.configuration = configuration
+        self.clock = clock
+        self.upstream = upstream
+        self.downstream = downstream
+        self.rateLimitService = rateLimitService
+        self.accessLog = accessLog
+        self.random = SeededRandom(seed: seed)
+        self.chain = FilterChain([])
+        install(configuration, previous: [:])
+    }
+
+    var now: Timestamp { clock.now }
+
+    // MARK: configuration
+
+    /// Serves `configuration` from now on. Requests in flight finish with the configuration
+    /// they started with; clusters whose definition did not change keep their state (breakers,
+    /// ejections, connections).
+    public func apply(_ configuration: CompiledConfiguration) {
+        var previous: [String: ClusterRuntime] = [:]
+        for c in clusters { previous[c.name] = c }
+        self.configuration = configuration
+        install(configuration, previous: previous)
+        counters.configurationSwaps += 1
+    }
+
+    private func install(_ configuration: CompiledConfiguration, previous: [String: ClusterRuntime]) {
+        clusters = configuration.clusters.map { compiled in
+            if let old = previous[compiled.name], old.compiled.configuration == compiled.configuration { return old }
+            let runtime = ClusterRuntime(compiled, now: now)
+            runtime.stats.id = clusterStatsByID.count
+            clusterStatsByID.append(runtime.stats)
+            if let detector = runtime.outlier { schedule(.outlierSweep(ObjectIdentifier(runtime)), at: detector.nextSweep) }
+            return runtime
+        }
+        let routeStats = configuration.routes.map { route in
+            if let existing = routeStatsByName[route.name] { return existing }
+            let stats = RouteStats(name: route.name)
+            stats.id = routeStatsByID.count
+            routeStatsByID.append(stats)
+            routeStatsByName[route.name] = stats
+            return stats
+        }
+        var filters: [MetaFilter] = [StatsFilter(routes: routeStats)]
+        if let tracing = configuration.source.tracing { filters.append(TraceContextFilter(tracing)) }
+        filters.append(FaultInjectionFilter())
+        if let local = configuration.localRateLimit { filters.append(LocalRateLimitFilter(local, now: now)) }
+        if let global = configuration.globalRateLimit { filters.append(GlobalRateLimitFilter(global)) }
+        filters.append(MutationFilter())
+        if let accessLog { filters.append(AccessLogFilter(sink: accessLog)) }
+        chain = FilterChain(filters)
+    }
+
+    // MARK: downstream entry points
+
+    /// A frame decoded from client `downstream`.
+    public func receive(_ message: Message, from downstream: DownstreamID) {
+        switch message.type {
+        case .heartbeat:
+            counters.heartbeats += 1
+            self.downstream.sendHeartbeatReply(to: message, downstream: downstream)
+            return
+        case .request, .oneway:
+            break
+        default:
+            // Clients send calls; answers or stream frames from them have nothing to match.
+            counters.unexpectedDownstreamFrames += 1
+            return
+        }
+        counters.accepted += 1
+        counters.active += 1
+        let key = requests.insert(RequestRecord(
+            exchange: Exchange(request: message, downstream: downstream, acceptedAt: now),
+            configuration: configuration, chain: chain))
+        route(key)
+    }
+
+    /// Client `downstream` went away: its requests in progress are dropped (and counted).
+    public func downstreamClosed(_ downstream: DownstreamID) {
+        for key in requests.keys where requests[key]?.exchange.downstream == downstream {
+            counters.dropped += 1
+            complete(key, .dropped)
+        }
+    }
+
+    // MARK: global rate limit
+
+    /// The rate-limit service's answer to `call`. Answers after the call's timeout are ignored.
+    public func globalRateLimitAnswered(_ call: RateLimitCallID, _ decision: GlobalRateLimitDecision) {
+        guard let key = rateLimitCalls.removeValue(forKey: call), let record = requests[key] else { return }
+        switch decision {
+        case .ok:
+            runFilters(key)
+        case .overLimit:
+            counters.globalRateLimitOverLimit += 1
+            finishLocally(key, LocalReplyError(.overLimit, message: "global rate limit"))
+        case .error:
+            counters.globalRateLimitErrors += 1
+            rateLimitFailed(key, denyOnFailure: record.configuration.globalRateLimit?.configuration.denyOnFailure ?? false)
+        }
+    }
+
+    func rateLimitFailed(_ key: SlabKey, denyOnFailure: Bool) {
+        if denyOnFailure {
+            finishLocally(key, LocalReplyError(.overLimit, message: "global rate limit service unavailable"))
+        } else {
+            counters.globalRateLimitFailedOpen += 1
+            runFilters(key)
+        }
+    }
+
+    // MARK: inspection
+
+    /// Requests being handled.
+    public var activeRequests: Int { requests.count }
+
+    /// Open or opening upstream connections.
+    public var upstreamConnectionCount: Int { connections.count }
+
+    /// Live stats of a cluster of the current configuration.
+    public func clusterStats(_ name: String) -> ClusterStats? { clusters.first { $0.name == name }?.stats }
+
+    /// The circuit breaker of a cluster of the current configuration.
+    public func circuitBreaker(_ cluster: String) -> CircuitBreaker? { clusters.first { $0.name == cluster }?.breaker }
+
+    /// The outlier detector of a cluster of the current configuration.
+    public func outlierDetector(_ cluster: String) -> OutlierDetector? { clusters.first { $0.name == cluster }?.outlier }
+
+    func routeStatsNamed(_ name: String) -> RouteStats? { routeStatsByName[name] }
+
+    /// Stats of every route ever configured, by name.
+    public var routeStats: [RouteStats] { routeStatsByName.values.sorted { $0.name < $1.name } }
+
+    /// The local rate limiter of the current configuration, if any.
+    public var localRateLimiter: LocalRateLimiter? { chain.filters.lazy.compactMap { $0 as? LocalRateLimitFilter }.first?.limiter }
+
+    /// Violated invariants, if any: the conservation law, active counts, breaker limits.
+    public func invariantViolations() -> [String] {
+        var violations: [String] = []
+        if !counters.isConserved {
+            violations.append("conservation: accepted \(counters.accepted) != completed \(counters.completed) + active \(counters.active)")
+        }
+        if counters.active != requests.count { violations.append("active counter \(counters.active) != \(requests.count) records") }
+        for c in clusters {
+            for r in CircuitBreaker.Resource.allCases where r != .retries && c.breaker.highWater[r.rawValue] > c.breaker.limit(r) {
+                violations.append("cluster \(c.name): \(r) reached \(c.breaker.highWater[r.rawValue]) over its limit \(c.breaker.limit(r))")
+            }
+            if c.activity.activeRequests.contains(where: { $0 < 0 }) { violations.append("cluster \(c.name): negative active requests") }
+        }
+        return violations
+    }
+
+    /// Whether the core holds nothing for any request: no record, no active count, no breaker
+    /// resource other than connections, no pending queue. True once all work has drained.
+    public var isIdle: Bool {
+        requests.count == 0 && counters.active == 0
+            && clusters.allSatisfy { c in
+                c.breaker.inUse(.requests) == 0 && c.breaker.inUse(.pendingRequests) == 0 && c.breaker.inUse(.retries) == 0
+                    && c.activity.activeRequests.allSatisfy { $0 == 0 } && c.pools.allSatisfy { $0.pendingCount == 0 }
+            }
+    }
+}

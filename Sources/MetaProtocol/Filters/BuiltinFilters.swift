@@ -1,0 +1,168 @@
+import W3CTraceContext
+
+/// Applies the route's mutations: its request mutation on the way up, its response mutation on
+/// the way back (the anchor parses response mutations but never applies them).
+public final class MutationFilter: MetaFilter {
+    public let name = "mutation"
+    public init() {}
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        if let route = exchange.route {
+            for e in route.requestMutation { exchange.requestMutation[e.key] = e.value }
+        }
+        return .proceed
+    }
+
+    public func onResponse(_ exchange: inout Exchange, response: Message?, now: Timestamp) -> FilterDecision {
+        if let route = exchange.route, response != nil {
+            for e in route.responseMutation { exchange.responseMutation[e.key] = e.value }
+        }
+        return .proceed
+    }
+}
+
+/// The route's fault injection: abort a percentage of requests with a chosen error, delay a
+/// percentage of them.
+public final class FaultInjectionFilter: MetaFilter {
+    public let name = "fault"
+    /// Aborts and delays injected.
+    public private(set) var aborts = 0
+    public private(set) var delays = 0
+    public init() {}
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        guard let fault = exchange.route?.fault else { return .proceed }
+        if let abort = fault.abort, random.chance(percent: abort.percentage) {
+            aborts += 1
+            return .reply(LocalReplyError(abort.error, message: "fault injected"))
+        }
+        if let delay = fault.delay, random.chance(percent: delay.percentage) {
+            delays += 1
+            return .delay(delay.duration)
+        }
+        return .proceed
+    }
+}
+
+/// MetaRouter's local rate limit, one limiter per proxy instance.
+public final class LocalRateLimitFilter: MetaFilter {
+    public let name = "local_ratelimit"
+    public private(set) var limiter: LocalRateLimiter
+
+    public init(_ policy: LocalRateLimitPolicy, now: Timestamp) {
+        limiter = LocalRateLimiter(policy, now: now)
+    }
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        let decision = limiter.admit(exchange.request.attributes, now: now)
+        return decision.allowed ? .proceed : .reply(LocalReplyError(.overLimit, message: "local rate limit (\(decision.bucket))"))
+    }
+}
+
+/// MetaRouter's global rate limit: matching requests ask the rate-limit service with
+/// descriptors built from their attributes. The core makes the call without blocking and
+/// applies the timeout and failure mode.
+public final class GlobalRateLimitFilter: MetaFilter {
+    public let name = "global_ratelimit"
+    private let match: AttributeMatch
+    private let configuration: GlobalRateLimitConfiguration
+
+    init(_ compiled: CompiledGlobalRateLimit) {
+        match = compiled.match
+        configuration = compiled.configuration
+    }
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        guard match.matches(exchange.request.attributes) else { return .proceed }
+        var descriptors: [KeyValue] = []
+        for d in configuration.descriptors {
+            // A request without the attribute has no descriptor to be limited by.
+            guard let value = exchange.request.attributes[d.attribute] else { return .proceed }
+            descriptors.append(KeyValue(d.key, value.string))
+        }
+        return .askRateLimitService(domain: configuration.domain, descriptors: descriptors, timeout: configuration.timeout,
+                                    denyOnFailure: configuration.denyOnFailure)
+    }
+}
+
+/// W3C trace-context propagation: continues the client's trace (a new span as its child) or
+/// starts one, sampled at the configured percentage, and sends `traceparent` (and the client's
+/// `tracestate`) upstream.
+public final class TraceContextFilter: MetaFilter {
+    public let name = "trace_context"
+    private let samplingPercentage: Double
+    public static let traceParent = "traceparent"
+    public static let traceState = "tracestate"
+
+    public init(_ configuration: TracingConfiguration) {
+        samplingPercentage = configuration.samplingPercentage
+    }
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        let attributes = exchange.request.attributes
+        let incoming = attributes[Self.traceParent].flatMap { try? TraceContext(traceParentHeaderValue: $0.string, traceStateHeaderValue: attributes[Self.traceState]?.string) }
+        let context: TraceContext
+        if let incoming {
+            context = TraceContext(traceID: incoming.traceID, spanID: SpanID.random(using: &random), flags: incoming.flags, state: incoming.state)
+        } else {
+            let sampled = random.chance(percent: samplingPercentage)
+            context = TraceContext(traceID: TraceID.random(using: &random), spanID: SpanID.random(using: &random),
+                                   flags: sampled ? .sampled : [], state: TraceState())
+        }
+        exchange.requestMutation[Self.traceParent] = context.traceParentHeaderValue
+        if let state = context.traceStateHeaderValue { exchange.requestMutation[Self.traceState] = state }
+        exchange.trace = TraceInfo(traceID: context.traceID.description, spanID: context.spanID.description,
+                                   sampled: context.flags.contains(.sampled), continued: incoming != nil)
+        return .proceed
+    }
+}
+
+/// Request figures per route and per method of a route: requests in progress, then, as each
+/// finishes, totals, successes, errors, local replies and request time.
+public final class StatsFilter: MetaFilter {
+    public let name = "stats"
+    /// By route index.
+    let routes: [RouteStats]
+    private var routeIndex: [String: Int] = [:]
+
+    init(routes: [RouteStats]) {
+        self.routes = routes
+        for (i, r) in routes.enumerated() { routeIndex[r.name] = i }
+    }
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        guard let route = exchange.route, let i = routeIndex[route.name] else { return .proceed }
+        routes[i].requests.active += 1
+        let slot = routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
+        routes[i].updateMethod(slot) { $0.active += 1 }
+        return .proceed
+    }
+
+    public func onComplete(_ exchange: Exchange, now: Timestamp) {
+        guard let route = exchange.route, let i = routeIndex[route.name], let outcome = exchange.outcome else { return }
+        let slot = routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
+        let elapsed = now - exchange.acceptedAt
+        func update(_ s: inout RequestStats) {
+            s.active -= 1
+            s.record(outcome, elapsed: elapsed)
+        }
+        update(&routes[i].requests)
+        routes[i].updateMethod(slot, update)
+    }
+}
+
+/// Writes one access-log line per finished request.
+public final class AccessLogFilter: MetaFilter {
+    public let name = "access_log"
+    private let sink: AccessLogSink
+
+    public init(sink: AccessLogSink) { self.sink = sink }
+
+    public func onComplete(_ exchange: Exchange, now: Timestamp) {
+        sink.log(AccessLogEntry(
+            start: exchange.acceptedAt, duration: now - exchange.acceptedAt, downstream: exchange.downstream,
+            requestID: exchange.request.requestID, operation: exchange.request.operationName, route: exchange.route?.name,
+            cluster: exchange.cluster, host: exchange.host, tries: exchange.tries, outcome: exchange.outcome ?? .dropped,
+            traceID: exchange.trace?.traceID))
+    }
+}

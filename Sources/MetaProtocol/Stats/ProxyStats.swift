@@ -1,0 +1,145 @@
+/// Counters of the whole proxy instance. Together they prove that every accepted request got
+/// exactly one answer or one counted drop:
+/// `accepted == upstreamResponses + localReplies + onewayForwarded + dropped + active`.
+public struct CoreCounters: Sendable, Hashable {
+    /// Requests and oneway calls taken from clients (heartbeats not included).
+    public var accepted = 0
+    public var heartbeats = 0
+    /// Upstream responses forwarded to clients.
+    public var upstreamResponses = 0
+    /// Local replies, by ``LocalReplyError/Kind`` raw value.
+    public var localReplies = [Int](repeating: 0, count: LocalReplyError.Kind.allCases.count)
+    public var onewayForwarded = 0
+    /// Requests whose client went away before the answer.
+    public var dropped = 0
+    /// Requests currently being handled.
+    public var active = 0
+    public var retries = 0
+    public var perTryTimeouts = 0
+    public var timeouts = 0
+    /// Local replies decided by filters, by filter name (`fault`, `local_ratelimit`…).
+    public var filterReplies: [String: Int] = [:]
+    /// Requests held by filters, by filter name.
+    public var filterDelays: [String: Int] = [:]
+    public var globalRateLimitOverLimit = 0
+    public var globalRateLimitErrors = 0
+    public var globalRateLimitTimeouts = 0
+    /// Global rate-limit failures let through by the failure mode.
+    public var globalRateLimitFailedOpen = 0
+    public var mirrorsSent = 0
+    public var mirrorsFailed = 0
+    /// Mirror answers received and dropped.
+    public var mirrorResponsesDropped = 0
+    /// Answers to tries already given up (per-try timeout, finished request), dropped.
+    public var lateResponsesDropped = 0
+    /// Answers whose request id matches nothing in flight on their connection.
+    public var unknownResponses = 0
+    /// Frames from upstream that are not answers (requests, heartbeats).
+    public var unexpectedUpstreamFrames = 0
+    /// Frames from clients that are not calls (answers, stream frames), ignored.
+    public var unexpectedDownstreamFrames = 0
+    public var upstreamConnects = 0
+    public var upstreamConnectFailures = 0
+    public var upstreamConnectTimeouts = 0
+    public var upstreamResets = 0
+    public var configurationSwaps = 0
+
+    public init() {}
+
+    public var totalLocalReplies: Int { localReplies.reduce(0, +) }
+
+    /// Answered or dropped, all ways.
+    public var completed: Int { upstreamResponses + totalLocalReplies + onewayForwarded + dropped }
+
+    /// Whether the conservation law holds.
+    public var isConserved: Bool { accepted == completed + active }
+}
+
+/// Request figures for one label set (a route, a method of a route, a cluster, a host).
+public struct RequestStats: Sendable {
+    public var total = 0
+    public var success = 0
+    /// Answered with an error (upstream error status or local reply).
+    public var error = 0
+    public var localReplies = 0
+    public var active = 0
+    public var time = LatencyHistogram()
+    public init() {}
+
+    /// Counts a finished request.
+    mutating func record(_ outcome: ExchangeOutcome, elapsed: Duration) {
+        total += 1
+        if outcome.isSuccess { success += 1 } else { error += 1 }
+        if case .localReply = outcome { localReplies += 1 }
+        time.record(elapsed)
+    }
+}
+
+/// Stats of one route, with a per-method breakdown.
+public final class RouteStats: @unchecked Sendable {
+    public let name: String
+    /// A number the core gives each route stats object, for compact keys.
+    var id = 0
+    public var requests = RequestStats()
+    /// Per method, in first-seen order; at most ``maxMethods`` names, then `other`.
+    public private(set) var methods: [(name: String, stats: RequestStats)] = []
+    private var methodIndex: [UInt64: [Int]] = [:]
+    public static let maxMethods = 256
+    public static let otherMethod = "other"
+
+    init(name: String) { self.name = name }
+
+    /// The index of `method`'s stats, found by its bytes (no `String` is built unless the
+    /// method is new).
+    func methodSlot(_ method: AttributeText?) -> Int {
+        guard let method else { return slot(named: "unknown") }
+        let hash = method.withUTF8 { XXHash64.hash($0) }
+        if let candidates = methodIndex[hash] {
+            for i in candidates where method.equals(methods[i].name) { return i }
+        }
+        guard methods.count < Self.maxMethods else { return slot(named: Self.otherMethod) }
+        methods.append((method.string, RequestStats()))
+        methodIndex[hash, default: []].append(methods.count - 1)
+        return methods.count - 1
+    }
+
+    private func slot(named name: String) -> Int {
+        let hash = XXHash64.hash(name)
+        if let candidates = methodIndex[hash] {
+            for i in candidates where methods[i].name == name { return i }
+        }
+        methods.append((name, RequestStats()))
+        methodIndex[hash, default: []].append(methods.count - 1)
+        return methods.count - 1
+    }
+
+    func updateMethod(_ slot: Int, _ body: (inout RequestStats) -> Void) { body(&methods[slot].stats) }
+}
+
+/// Stats of one cluster and its hosts.
+public final class ClusterStats: @unchecked Sendable {
+    public let name: String
+    /// A number the core gives each cluster stats object, for compact keys.
+    var id = 0
+    public let hostAddresses: [String]
+    public var requests = RequestStats()
+    public var hosts: [RequestStats]
+    public var connectionsOpened = 0
+    public var connectFailures = 0
+    public var retries = 0
+    public var pendingTotal = 0
+
+    init(name: String, hosts: [String]) {
+        self.name = name
+        self.hostAddresses = hosts
+        self.hosts = Array(repeating: RequestStats(), count: hosts.count)
+    }
+}
+
+/// The finest-grained request figures: per route, cluster, host and method.
+struct UpstreamDetailKey: Hashable {
+    var route: Int
+    var cluster: Int
+    var host: Int
+    var method: Int
+}
