@@ -135,10 +135,17 @@ extension ProxyCore {
         drainPending(connection.cluster, connection.host)
     }
 
-    /// Sends waiting requests of `host` on its connections while they can take them.
+    /// Sends waiting requests of `host` on its connections while they can take them; with
+    /// one-request connections, opens another while requests still wait and none is opening.
     func drainPending(_ cluster: ClusterRuntime, _ host: Int) {
         while cluster.pools[host].pendingCount > 0, let id = readyConnection(cluster, host), let key = cluster.pools[host].dequeue() {
             send(key, on: id)
+        }
+        if cluster.pools[host].pendingCount > 0, !cluster.compiled.configuration.multiplexing,
+            !cluster.pools[host].connections.contains(where: { connections[$0]?.state == .connecting }),
+            cluster.breaker.tryTake(.connections)
+        {
+            openConnection(cluster, host)
         }
     }
 
