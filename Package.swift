@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The sans-IO core: message model, codec contract, routing, balancing, protection,
@@ -35,6 +36,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Configuration files: Aeraki MetaRouter, Istio DestinationRule and ServiceEntry
+        // manifests, and MetaProxyLab's own ProxyConfig. (Workload scripts join it later.)
+        .target(
+            name: "Workload",
+            dependencies: [
+                "MetaProtocol",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // jemalloc from Debian's libjemalloc-dev, linked into the executables so that it replaces
         // the C library's malloc and its statistics can be read (`mplab doctor`).
         .systemLibrary(
@@ -47,6 +57,7 @@ let package = Package(
             dependencies: [
                 "MetaProtocol",
                 "MetaProtocolCodecs",
+                "Workload",
                 "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -58,6 +69,10 @@ let package = Package(
                 "MetaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "WorkloadTests",
+            dependencies: ["Workload", "MetaProtocol"]
         ),
         .testTarget(
             name: "MetaProtocolCodecsTests",
