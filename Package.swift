@@ -67,6 +67,7 @@ let package = Package(
             name: "MetaProtocolTests",
             dependencies: [
                 "MetaProtocol",
+                "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
