@@ -5,6 +5,7 @@ public final class CompiledConfiguration: Sendable {
     public let source: ProxyConfiguration
     public let capabilities: CodecCapabilities
     let routes: [CompiledRoute]
+    let routeTable: RouteTable
     let clusters: [CompiledCluster]
     let clusterIndex: [String: Int]
     let localRateLimit: LocalRateLimitPolicy?
@@ -17,12 +18,21 @@ public final class CompiledConfiguration: Sendable {
         self.source = source
         self.capabilities = capabilities
         self.routes = routes
+        self.routeTable = RouteTable(routes.map(\.match))
         self.clusters = clusters
         self.clusterIndex = Dictionary(clusters.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
         self.localRateLimit = localRateLimit
         self.globalRateLimit = globalRateLimit
         self.warnings = warnings
     }
+
+    /// The index of the first route whose match holds for `attributes`.
+    public func routeIndex(matching attributes: Attributes) -> Int? {
+        routeTable.firstMatch(attributes)
+    }
+
+    /// Route names, in order.
+    public var routeNames: [String] { routes.map(\.name) }
 
     /// Validates and compiles `configuration` for a protocol with `capabilities`. Throws every
     /// problem found, each with its field path; nothing of a refused configuration is kept.

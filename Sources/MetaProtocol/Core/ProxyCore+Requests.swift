@@ -5,17 +5,18 @@ extension ProxyCore {
     func route(_ key: SlabKey) {
         guard let record = requests[key] else { return }
         let attributes = record.exchange.request.attributes
-        guard let route = record.configuration.routes.first(where: { $0.match.matches(attributes) }) else {
+        guard let routeIndex = record.configuration.routeTable.firstMatch(attributes) else {
             finishLocally(key, LocalReplyError(.routeNotFound, message: "no route for \(record.exchange.request.operationName)"))
             return
         }
+        let route = record.configuration.routes[routeIndex]
         let hashKey = route.hashPolicy.isEmpty ? nil : Self.hashKey(attributes, policy: route.hashPolicy)
         requests.update(key) {
             $0.route = route.index
             $0.hashKey = hashKey
             $0.exchange.route = RouteView(name: route.name, fault: route.fault, requestMutation: route.requestMutation, responseMutation: route.responseMutation)
         }
-        schedule(.requestTimeout(key), at: now + route.timeout)
+        startDeadline(key, .request, route.timeout)
         runFilters(key)
     }
 
@@ -155,6 +156,8 @@ extension ProxyCore {
 
     /// Ends a request: gives back everything it holds, tells the filters, forgets it.
     func complete(_ key: SlabKey, _ outcome: ExchangeOutcome) {
+        stopDeadline(key, .request)
+        stopDeadline(key, .tryTimeout)
         guard var record = requests.remove(key) else { return }
         endTry(&record)
         if let cluster = record.cluster {

@@ -22,14 +22,8 @@ extension ProxyCore {
 
     private func fire(_ event: TimerEvent) {
         switch event {
-        case .requestTimeout(let key):
-            guard requests.contains(key) else { return }
-            counters.timeouts += 1
-            finishLocally(key, LocalReplyError(.timeout, message: "request timeout"))
-        case .perTryTimeout(let key, let attempt):
-            guard let record = requests[key], record.attempt == attempt, record.phase == .inFlight else { return }
-            counters.perTryTimeouts += 1
-            tryFailed(key, .perTryTimeout)
+        case .deadlineQueue(let q):
+            expireDeadlines(q)
         case .retry(let key, let attempt):
             guard let record = requests[key], record.attempt == attempt, record.phase == .backoff else { return }
             startTry(key)

@@ -97,7 +97,7 @@ extension ProxyCore {
         cluster.stats.hosts[record.host].active += 1
         requests.update(key) { $0 = record }
         if let routeIndex = record.route, let perTry = record.configuration.routes[routeIndex].retry?.perTryTimeout {
-            schedule(.perTryTimeout(key, attempt: record.attempt), at: now + perTry)
+            startDeadline(key, .tryTimeout, perTry)
         }
         upstream.send(message, mutation: record.exchange.requestMutation, on: id)
     }
@@ -228,6 +228,7 @@ extension ProxyCore {
 
     /// The current try got an answer: outlier bookkeeping, then retry or forward.
     func tryAnswered(_ key: SlabKey, _ response: Message) {
+        stopDeadline(key, .tryTimeout)
         guard var record = requests[key], let cluster = record.cluster else { return }
         let status = response.status ?? ResponseStatus(category: .success, code: 0)
         let host = record.host
@@ -251,6 +252,7 @@ extension ProxyCore {
 
     /// The current try ended without an answer: retry if the policy allows, else answer.
     func tryFailed(_ key: SlabKey, _ failure: TryFailure) {
+        stopDeadline(key, .tryTimeout)
         guard var record = requests[key], let cluster = record.cluster else { return }
         let wasOnWire = record.connection != nil
         endTry(&record)

@@ -21,6 +21,7 @@ public final class ProxyCore {
 
     var requests = Slab<RequestRecord>()
     var timers = TimerQueue<TimerEvent>()
+    var deadlines = DeadlineQueues()
     var requestedWakeUp: Timestamp?
     var connections: [UpstreamConnectionID: UpstreamConnection] = [:]
     var nextConnectionID: UInt64 = 1

@@ -44,6 +44,9 @@ struct RequestRecord {
     /// Whether the current try counts in its host's active requests.
     var countedActive = false
     var tryStartedAt = Timestamp.zero
+    /// Its places in the deadline queues (overall timeout, per-try timeout).
+    var requestDeadline = DeadlineLink()
+    var tryDeadline = DeadlineLink()
     var isOneway: Bool { exchange.request.type == .oneway }
 
     init(exchange: Exchange, configuration: CompiledConfiguration, chain: FilterChain) {
@@ -84,8 +87,8 @@ enum TryFailure {
 
 /// What a core timer is for.
 enum TimerEvent: Sendable {
-    case requestTimeout(SlabKey)
-    case perTryTimeout(SlabKey, attempt: Int)
+    /// The head of a deadline queue may be due.
+    case deadlineQueue(Int)
     case retry(SlabKey, attempt: Int)
     case resumeFilters(SlabKey, generation: UInt32)
     case rateLimitTimeout(RateLimitCallID)
