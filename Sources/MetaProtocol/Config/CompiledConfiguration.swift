@@ -57,8 +57,8 @@ public final class CompiledConfiguration: Sendable {
     }
 }
 
-/// A route ready to match and dispatch.
-struct CompiledRoute: Sendable {
+/// A route ready to match and dispatch (a class: requests refer to it without copying it).
+final class CompiledRoute: Sendable {
     let index: Int
     let name: String
     let match: AttributeMatch
@@ -71,6 +71,26 @@ struct CompiledRoute: Sendable {
     let timeout: Duration
     let retry: RetryPolicy?
     let fault: FaultInjection?
+    /// What filters see of the route.
+    let view: RouteView
+
+    init(index: Int, name: String, match: AttributeMatch, destinations: [(target: DestinationTarget, weight: Int)], totalWeight: Int,
+         mirrors: [(target: DestinationTarget, percentage: Double)], requestMutation: Mutation, responseMutation: Mutation,
+         hashPolicy: [String], timeout: Duration, retry: RetryPolicy?, fault: FaultInjection?) {
+        self.index = index
+        self.name = name
+        self.match = match
+        self.destinations = destinations
+        self.totalWeight = totalWeight
+        self.mirrors = mirrors
+        self.requestMutation = requestMutation
+        self.responseMutation = responseMutation
+        self.hashPolicy = hashPolicy
+        self.timeout = timeout
+        self.retry = retry
+        self.fault = fault
+        self.view = RouteView(name: name, fault: fault, requestMutation: requestMutation, responseMutation: responseMutation)
+    }
 }
 
 /// A destination resolved against the clusters.

@@ -90,7 +90,7 @@ struct UpstreamConnection {
     let host: Int
     var state: State
     /// Requests in flight, by the upstream request id the core gave them.
-    var inFlight: [UInt64: InFlight] = [:]
+    var inFlight = IDMap<InFlight>()
     var nextRequestID: UInt64 = 1
     let multiplexed: Bool
 

@@ -58,11 +58,10 @@ extension ProxyCore {
     }
 
     private func setLink(_ key: SlabKey, _ kind: DeadlineKind, _ body: (inout DeadlineLink) -> Void) {
-        requests.update(key) { record in
-            switch kind {
-            case .request: body(&record.requestDeadline)
-            case .tryTimeout: body(&record.tryDeadline)
-            }
+        guard let record = requests[key] else { return }
+        switch kind {
+        case .request: body(&record.requestDeadline)
+        case .tryTimeout: body(&record.tryDeadline)
         }
     }
 

@@ -4,18 +4,14 @@ extension ProxyCore {
     /// Matches the request against the routes (first match wins) and starts the filter chain.
     func route(_ key: SlabKey) {
         guard let record = requests[key] else { return }
-        let attributes = record.exchange.request.attributes
-        guard let routeIndex = record.configuration.routeTable.firstMatch(attributes) else {
+        guard let routeIndex = record.configuration.routeTable.firstMatch(record.exchange.request.attributes) else {
             finishLocally(key, LocalReplyError(.routeNotFound, message: "no route for \(record.exchange.request.operationName)"))
             return
         }
         let route = record.configuration.routes[routeIndex]
-        let hashKey = route.hashPolicy.isEmpty ? nil : Self.hashKey(attributes, policy: route.hashPolicy)
-        requests.update(key) {
-            $0.route = route.index
-            $0.hashKey = hashKey
-            $0.exchange.route = RouteView(name: route.name, fault: route.fault, requestMutation: route.requestMutation, responseMutation: route.responseMutation)
-        }
+        record.route = route
+        record.hashKey = route.hashPolicy.isEmpty ? nil : Self.hashKey(record.exchange.request.attributes, policy: route.hashPolicy)
+        record.exchange.route = route.view
         startDeadline(key, .request, route.timeout)
         runFilters(key)
     }
@@ -28,33 +24,26 @@ extension ProxyCore {
 
     /// Runs the filter chain from where it stopped; on reaching its end, dispatches upstream.
     func runFilters(_ key: SlabKey) {
-        guard var record = requests[key] else { return }
-        let filters = record.chain.filters
-        var i = record.nextFilter
-        while i < filters.count {
-            let decision = filters[i].onRequest(&record.exchange, now: now, random: &random)
-            i += 1
-            switch decision {
+        guard let record = requests[key] else { return }
+        let filters = record.chain.requestFilters
+        while record.nextFilter < filters.count {
+            let filter = filters[record.nextFilter]
+            record.nextFilter += 1
+            switch filter.onRequest(&record.exchange, now: now, random: &random) {
             case .proceed:
                 continue
             case .reply(let error):
-                counters.filterReplies[filters[i - 1].name, default: 0] += 1
-                requests.update(key) { $0.exchange = record.exchange }
+                counters.filterReplies[filter.name, default: 0] += 1
                 finishLocally(key, error)
                 return
             case .delay(let duration):
-                counters.filterDelays[filters[i - 1].name, default: 0] += 1
-                record.nextFilter = i
+                counters.filterDelays[filter.name, default: 0] += 1
                 record.phase = .paused
                 record.resumeGeneration &+= 1
-                let generation = record.resumeGeneration
-                requests.update(key) { $0 = record }
-                schedule(.resumeFilters(key, generation: generation), at: now + duration)
+                schedule(.resumeFilters(key, generation: record.resumeGeneration), at: now + duration)
                 return
             case .askRateLimitService(let domain, let descriptors, let timeout, let denyOnFailure):
-                record.nextFilter = i
                 record.phase = .paused
-                requests.update(key) { $0 = record }
                 guard let service = rateLimitService else {
                     counters.globalRateLimitErrors += 1
                     rateLimitFailed(key, denyOnFailure: denyOnFailure)
@@ -68,16 +57,13 @@ extension ProxyCore {
                 return
             }
         }
-        record.nextFilter = filters.count
-        requests.update(key) { $0 = record }
         dispatch(key)
     }
 
     /// Picks the destination, sends mirrors, takes the request from the circuit breaker and
     /// starts the first try.
     func dispatch(_ key: SlabKey) {
-        guard let record = requests[key], let routeIndex = record.route else { return }
-        let route = record.configuration.routes[routeIndex]
+        guard let record = requests[key], let route = record.route else { return }
         var target = route.destinations[0].target
         if route.destinations.count > 1 {
             var roll = Int(random.next(below: UInt64(route.totalWeight)))
@@ -97,16 +83,14 @@ extension ProxyCore {
             finishLocally(key, LocalReplyError(.clusterNotFound, message: "no cluster \(name)"))
             return
         }
-        requests.update(key) {
-            $0.cluster = cluster
-            $0.subset = subset
-            $0.exchange.cluster = cluster.name
-        }
+        record.cluster = cluster
+        record.subset = subset
+        record.exchange.cluster = cluster.name
         guard cluster.breaker.tryTake(.requests) else {
             finishLocally(key, LocalReplyError(.overflow, message: "circuit breaker: max requests"))
             return
         }
-        requests.update(key) { $0.holds.insert(.request) }
+        record.holds.insert(.request)
         startTry(key)
     }
 
@@ -123,15 +107,13 @@ extension ProxyCore {
 
     /// Forwards an upstream answer through the response filters to the client.
     func respond(_ key: SlabKey, with response: Message) {
-        guard var record = requests[key] else { return }
-        for filter in record.chain.filters.reversed() {
+        guard let record = requests[key] else { return }
+        for filter in record.chain.responseFilters {
             if case .reply(let error) = filter.onResponse(&record.exchange, response: response, now: now) {
-                requests.update(key) { $0.exchange = record.exchange }
                 finishLocally(key, error, runResponseFilters: false)
                 return
             }
         }
-        requests.update(key) { $0.exchange = record.exchange }
         var answer = response
         answer.requestID = record.exchange.request.requestID
         downstream.send(answer, mutation: record.exchange.responseMutation, to: record.exchange.downstream)
@@ -142,10 +124,9 @@ extension ProxyCore {
     /// Answers the request with a protocol-native error reply. A oneway call has no answer:
     /// nothing is sent, and it is counted under the same reason.
     func finishLocally(_ key: SlabKey, _ error: LocalReplyError, runResponseFilters: Bool = true) {
-        guard var record = requests[key] else { return }
+        guard let record = requests[key] else { return }
         if runResponseFilters {
-            for filter in record.chain.filters.reversed() { _ = filter.onResponse(&record.exchange, response: nil, now: now) }
-            requests.update(key) { $0.exchange = record.exchange }
+            for filter in record.chain.responseFilters { _ = filter.onResponse(&record.exchange, response: nil, now: now) }
         }
         if !record.isOneway {
             downstream.sendLocalReply(error, to: record.exchange.request, downstream: record.exchange.downstream)
@@ -158,8 +139,8 @@ extension ProxyCore {
     func complete(_ key: SlabKey, _ outcome: ExchangeOutcome) {
         stopDeadline(key, .request)
         stopDeadline(key, .tryTimeout)
-        guard var record = requests.remove(key) else { return }
-        endTry(&record)
+        guard let record = requests.remove(key) else { return }
+        endTry(record)
         if let cluster = record.cluster {
             if record.holds.contains(.request) { cluster.breaker.release(.requests) }
             if record.holds.contains(.retry) { cluster.breaker.release(.retries) }
@@ -172,15 +153,16 @@ extension ProxyCore {
             case .oneway: cluster.stats.requests.success += 1
             default: cluster.stats.requests.error += 1
             }
+            if record.host >= 0, let route = record.route, let routeStats = routeStatsNamed(route.name) {
+                let method = record.exchange.methodSlot >= 0 ? record.exchange.methodSlot : routeStats.methodSlot(record.exchange.request.attributes[AttributeKey.method])
+                let detail = UpstreamDetailKey(route: routeStats.id, cluster: cluster.stats.id, host: record.host, method: method)
+                upstreamDetail[detail, default: RequestStats()].record(outcome, elapsed: now - record.exchange.acceptedAt)
+            }
         }
         record.holds = []
         record.exchange.outcome = outcome
-        if let cluster = record.cluster, record.host >= 0, let routeName = record.exchange.route?.name, let routeStats = routeStatsNamed(routeName) {
-            let method = routeStats.methodSlot(record.exchange.request.attributes[AttributeKey.method])
-            let detail = UpstreamDetailKey(route: routeStats.id, cluster: cluster.stats.id, host: record.host, method: method)
-            upstreamDetail[detail, default: RequestStats()].record(outcome, elapsed: now - record.exchange.acceptedAt)
-        }
         counters.active -= 1
-        for filter in record.chain.filters { filter.onComplete(record.exchange, now: now) }
+        for filter in record.chain.completionFilters { filter.onComplete(record.exchange, now: now) }
+        recycle(record)
     }
 }

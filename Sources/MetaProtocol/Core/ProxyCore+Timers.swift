@@ -29,14 +29,14 @@ extension ProxyCore {
             startTry(key)
         case .resumeFilters(let key, let generation):
             guard let record = requests[key], record.phase == .paused, record.resumeGeneration == generation else { return }
-            requests.update(key) { $0.phase = .filtering }
+            record.phase = .filtering
             runFilters(key)
         case .rateLimitTimeout(let call):
             guard let key = rateLimitCalls.removeValue(forKey: call), let record = requests[key] else { return }
             counters.globalRateLimitTimeouts += 1
             rateLimitFailed(key, denyOnFailure: record.configuration.globalRateLimit?.configuration.denyOnFailure ?? false)
         case .connectTimeout(let id):
-            guard connections[id]?.state == .connecting else { return }
+            guard connections[id.rawValue]?.state == .connecting else { return }
             counters.upstreamConnectTimeouts += 1
             upstream.close(id)
             upstreamConnectFailed(id)

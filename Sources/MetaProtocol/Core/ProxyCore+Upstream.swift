@@ -8,12 +8,10 @@ extension ProxyCore {
             finishLocally(key, LocalReplyError(.noHealthyUpstream, message: "no host in \(cluster.name)"))
             return
         }
-        requests.update(key) {
-            $0.attempt += 1
-            $0.host = host
-            $0.exchange.tries = $0.attempt
-            $0.exchange.host = cluster.hosts[host].address
-        }
+        record.attempt += 1
+        record.host = host
+        record.exchange.tries = record.attempt
+        record.exchange.host = cluster.hosts[host].address
         cluster.stats.requests.total += 1
         cluster.stats.hosts[host].total += 1
         if let connection = readyConnection(cluster, host) {
@@ -22,7 +20,7 @@ extension ProxyCore {
         }
         // No connection can take it now: open one if allowed, and wait for it.
         let pool = cluster.pools[host]
-        let opening = pool.connections.contains { connections[$0]?.state == .connecting }
+        let opening = pool.connections.contains { connections[$0.rawValue]?.state == .connecting }
         let mayOpen = cluster.compiled.configuration.multiplexing ? pool.connections.count < cluster.compiled.configuration.connectionsPerHost : !opening
         if mayOpen {
             if cluster.breaker.tryTake(.connections) {
@@ -38,10 +36,8 @@ extension ProxyCore {
         }
         cluster.stats.pendingTotal += 1
         cluster.pools[host].enqueue(key)
-        requests.update(key) {
-            $0.phase = .pending
-            $0.holds.insert(.pending)
-        }
+        record.phase = .pending
+        record.holds.insert(.pending)
     }
 
     /// A connection to `host` that can take a request now: the least busy ready one.
@@ -49,7 +45,7 @@ extension ProxyCore {
         var best: UpstreamConnectionID?
         var bestLoad = Int.max
         for id in cluster.pools[host].connections {
-            guard let c = connections[id], c.canTakeRequest, c.inFlight.count < bestLoad else { continue }
+            guard let c = connections[id.rawValue], c.canTakeRequest, c.inFlight.count < bestLoad else { continue }
             best = id
             bestLoad = c.inFlight.count
         }
@@ -59,7 +55,7 @@ extension ProxyCore {
     func openConnection(_ cluster: ClusterRuntime, _ host: Int) {
         let id = UpstreamConnectionID(nextConnectionID)
         nextConnectionID += 1
-        connections[id] = UpstreamConnection(cluster: cluster, host: host, state: .connecting, multiplexed: cluster.compiled.configuration.multiplexing)
+        connections.set(id.rawValue, UpstreamConnection(cluster: cluster, host: host, state: .connecting, multiplexed: cluster.compiled.configuration.multiplexing))
         cluster.pools[host].connections.append(id)
         cluster.stats.connectionsOpened += 1
         counters.upstreamConnects += 1
@@ -69,8 +65,10 @@ extension ProxyCore {
 
     /// Puts the current try on the wire.
     func send(_ key: SlabKey, on id: UpstreamConnectionID) {
-        guard var record = requests[key], var connection = connections[id], let cluster = record.cluster else { return }
-        let upstreamID = connection.allocateRequestID(bits: record.configuration.capabilities.requestIDBits)
+        let bits = requests[key]?.configuration.capabilities.requestIDBits ?? 64
+        guard let record = requests[key], let cluster = record.cluster,
+            let upstreamID = connections.withValue(id.rawValue, { $0.allocateRequestID(bits: bits) })
+        else { return }
         var message = record.exchange.request
         message.requestID = upstreamID
         if record.holds.contains(.pending) {
@@ -82,21 +80,18 @@ extension ProxyCore {
         record.tryStartedAt = now
         if record.isOneway {
             // No answer will come: the call is done once it is written.
-            connections[id] = connection
-            requests.update(key) { $0 = record }
             upstream.send(message, mutation: record.exchange.requestMutation, on: id)
             counters.onewayForwarded += 1
             complete(key, .oneway)
             return
         }
-        connection.inFlight[upstreamID] = .request(key, attempt: record.attempt)
-        connections[id] = connection
+        let attempt = record.attempt
+        connections.withValue(id.rawValue) { $0.inFlight.set(upstreamID, .request(key, attempt: attempt)) }
         record.phase = .inFlight
         record.countedActive = true
         cluster.activity.activeRequests[record.host] += 1
         cluster.stats.hosts[record.host].active += 1
-        requests.update(key) { $0 = record }
-        if let routeIndex = record.route, let perTry = record.configuration.routes[routeIndex].retry?.perTryTimeout {
+        if let perTry = record.route?.retry?.perTryTimeout {
             startDeadline(key, .tryTimeout, perTry)
         }
         upstream.send(message, mutation: record.exchange.requestMutation, on: id)
@@ -104,20 +99,21 @@ extension ProxyCore {
 
     /// Takes the current try off the wire or out of the queue, without answering: its answer,
     /// if one comes, is dropped.
-    func endTry(_ record: inout RequestRecord) {
+    func endTry(_ record: RequestRecord) {
         guard let cluster = record.cluster else { return }
         if record.countedActive {
             cluster.activity.activeRequests[record.host] -= 1
             cluster.stats.hosts[record.host].active -= 1
             record.countedActive = false
         }
-        if let id = record.connection, let connection = connections[id], connection.inFlight[record.upstreamID] != nil {
+        let upstreamID = record.upstreamID
+        if let id = record.connection, let connection = connections[id.rawValue], connection.inFlight[upstreamID] != nil {
             if connection.multiplexed {
-                connections[id]!.inFlight[record.upstreamID] = .abandoned
+                connections.withValue(id.rawValue) { $0.inFlight.set(upstreamID, .abandoned) }
             } else {
                 // A connection that carries one request at a time would stay busy until the
                 // abandoned answer came, if ever: close it instead.
-                connections[id]!.inFlight[record.upstreamID] = nil
+                connections.withValue(id.rawValue) { $0.inFlight.remove(upstreamID) }
                 upstream.close(id)
                 connectionGone(id, failure: .reset)
             }
@@ -129,9 +125,8 @@ extension ProxyCore {
 
     /// Connection `id` is up: it serves the requests waiting for its host.
     public func upstreamConnected(_ id: UpstreamConnectionID) {
-        guard var connection = connections[id], connection.state == .connecting else { return }
-        connection.state = .ready
-        connections[id] = connection
+        guard let connection = connections[id.rawValue], connection.state == .connecting else { return }
+        connections.withValue(id.rawValue) { $0.state = .ready }
         drainPending(connection.cluster, connection.host)
     }
 
@@ -142,7 +137,7 @@ extension ProxyCore {
             send(key, on: id)
         }
         if cluster.pools[host].pendingCount > 0, !cluster.compiled.configuration.multiplexing,
-            !cluster.pools[host].connections.contains(where: { connections[$0]?.state == .connecting }),
+            !cluster.pools[host].connections.contains(where: { connections[$0.rawValue]?.state == .connecting }),
             cluster.breaker.tryTake(.connections)
         {
             openConnection(cluster, host)
@@ -151,7 +146,7 @@ extension ProxyCore {
 
     /// Connection `id` could not be made.
     public func upstreamConnectFailed(_ id: UpstreamConnectionID) {
-        guard let connection = connections[id], connection.state == .connecting else { return }
+        guard let connection = connections[id.rawValue], connection.state == .connecting else { return }
         counters.upstreamConnectFailures += 1
         connection.cluster.stats.connectFailures += 1
         connectionGone(id, failure: .connectFailure)
@@ -159,7 +154,7 @@ extension ProxyCore {
 
     /// Connection `id` closed or broke; tries in flight on it failed.
     public func upstreamClosed(_ id: UpstreamConnectionID) {
-        guard let connection = connections[id] else { return }
+        guard let connection = connections[id.rawValue] else { return }
         if connection.state == .connecting {
             upstreamConnectFailed(id)
             return
@@ -171,13 +166,13 @@ extension ProxyCore {
     /// Forgets a connection; fails what was riding on it and, if its host has no connection
     /// left, what was waiting for one.
     func connectionGone(_ id: UpstreamConnectionID, failure: TryFailure) {
-        guard let connection = connections.removeValue(forKey: id) else { return }
+        guard let connection = connections.remove(id.rawValue) else { return }
         let cluster = connection.cluster
         cluster.breaker.release(.connections)
         cluster.pools[connection.host].connections.removeAll { $0 == id }
         // Tries in flight, in upstream-id order so the outcome never depends on hash order.
-        for (_, entry) in connection.inFlight.sorted(by: { $0.key < $1.key }) {
-            if case .request(let key, let attempt) = entry, requests[key]?.attempt == attempt, requests[key]?.connection == id {
+        for (_, entry) in connection.inFlight.sortedEntries {
+            if case .request(let key, let attempt) = entry, let record = requests[key], record.attempt == attempt, record.connection == id {
                 tryFailed(key, failure)
             }
         }
@@ -191,7 +186,7 @@ extension ProxyCore {
                 return
             }
             while let key = cluster.pools[host].dequeue() {
-                requests.update(key) { $0.holds.remove(.pending) }
+                requests[key]?.holds.remove(.pending)
                 cluster.breaker.release(.pendingRequests)
                 tryFailed(key, failure)
             }
@@ -201,16 +196,15 @@ extension ProxyCore {
     /// A frame from connection `id`: an answer to one of its requests (matched by request id),
     /// to a mirror, or to a try already given up.
     public func upstreamReceived(_ message: Message, on id: UpstreamConnectionID) {
-        guard var connection = connections[id] else { return }
+        guard let connection = connections[id.rawValue] else { return }
         guard message.type.isReply, message.type != .heartbeatReply else {
             counters.unexpectedUpstreamFrames += 1
             return
         }
-        guard let entry = connection.inFlight.removeValue(forKey: message.requestID) else {
+        guard let entry = connections.withValue(id.rawValue, { $0.inFlight.remove(message.requestID) }) ?? nil else {
             counters.unknownResponses += 1
             return
         }
-        connections[id] = connection
         switch entry {
         case .mirror:
             counters.mirrorResponsesDropped += 1
@@ -229,16 +223,14 @@ extension ProxyCore {
     /// The current try got an answer: outlier bookkeeping, then retry or forward.
     func tryAnswered(_ key: SlabKey, _ response: Message) {
         stopDeadline(key, .tryTimeout)
-        guard var record = requests[key], let cluster = record.cluster else { return }
+        guard let record = requests[key], let cluster = record.cluster else { return }
         let status = response.status ?? ResponseStatus(category: .success, code: 0)
         let host = record.host
-        endTry(&record)
-        record.connection = nil
+        endTry(record)
         if record.holds.contains(.retry) {
             record.holds.remove(.retry)
             cluster.breaker.release(.retries)
         }
-        requests.update(key) { $0 = record }
         if status.isSuccess { cluster.stats.hosts[host].success += 1 } else { cluster.stats.hosts[host].error += 1 }
         recordOutcome(cluster, host, UpstreamOutcome(status))
         let condition: RetryPolicy.Conditions? = switch status.category {
@@ -253,14 +245,13 @@ extension ProxyCore {
     /// The current try ended without an answer: retry if the policy allows, else answer.
     func tryFailed(_ key: SlabKey, _ failure: TryFailure) {
         stopDeadline(key, .tryTimeout)
-        guard var record = requests[key], let cluster = record.cluster else { return }
+        guard let record = requests[key], let cluster = record.cluster else { return }
         let wasOnWire = record.connection != nil
-        endTry(&record)
+        endTry(record)
         if record.holds.contains(.retry) {
             record.holds.remove(.retry)
             cluster.breaker.release(.retries)
         }
-        requests.update(key) { $0 = record }
         if wasOnWire {
             cluster.stats.hosts[record.host].error += 1
             if case .perTryTimeout = failure { recordOutcome(cluster, record.host, .gatewayFailure) }
@@ -273,20 +264,16 @@ extension ProxyCore {
     /// Schedules a retry if the route's policy covers `condition`, retries remain, and the
     /// circuit breaker grants one.
     func retryIfAllowed(_ key: SlabKey, _ condition: RetryPolicy.Conditions) -> Bool {
-        guard let record = requests[key], !record.isOneway, let routeIndex = record.route, let cluster = record.cluster,
-            let policy = record.configuration.routes[routeIndex].retry,
+        guard let record = requests[key], !record.isOneway, let cluster = record.cluster, let policy = record.route?.retry,
             policy.retryOn.contains(condition), record.attempt <= policy.numRetries
         else { return false }
         guard cluster.breaker.tryTake(.retries) else { return false }
         counters.retries += 1
         cluster.stats.retries += 1
-        let delay = policy.backoff(retry: record.attempt, random: &random)
-        requests.update(key) {
-            $0.holds.insert(.retry)
-            $0.phase = .backoff
-            if policy.retryOtherHost { $0.failedHosts.append($0.host) }
-        }
-        schedule(.retry(key, attempt: record.attempt), at: now + delay)
+        record.holds.insert(.retry)
+        record.phase = .backoff
+        if policy.retryOtherHost { record.failedHosts.append(record.host) }
+        schedule(.retry(key, attempt: record.attempt), at: now + policy.backoff(retry: record.attempt, random: &random))
         return true
     }
 
@@ -306,16 +293,16 @@ extension ProxyCore {
             counters.mirrorsFailed += 1
             return
         }
-        guard let id = readyConnection(cluster, host), var connection = connections[id] else {
+        guard let id = readyConnection(cluster, host) else {
             counters.mirrorsFailed += 1
             if cluster.pools[host].connections.isEmpty, cluster.breaker.tryTake(.connections) { openConnection(cluster, host) }
             return
         }
-        let upstreamID = connection.allocateRequestID(bits: configuration.capabilities.requestIDBits)
+        let bits = configuration.capabilities.requestIDBits
+        guard let upstreamID = connections.withValue(id.rawValue, { $0.allocateRequestID(bits: bits) }) else { return }
         var message = exchange.request
         message.requestID = upstreamID
-        if message.type != .oneway { connection.inFlight[upstreamID] = .mirror }
-        connections[id] = connection
+        if message.type != .oneway { connections.withValue(id.rawValue) { $0.inFlight.set(upstreamID, .mirror) } }
         counters.mirrorsSent += 1
         upstream.send(message, mutation: requestMutation, on: id)
     }

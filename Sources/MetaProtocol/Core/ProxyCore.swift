@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The MetaProtocol proxy core: the request lifecycle that the real proxy and the simulator
 /// both drive.
 ///
@@ -20,10 +22,13 @@ public final class ProxyCore {
     var random: SeededRandom
 
     var requests = Slab<RequestRecord>()
+    var spareRecords: [RequestRecord] = []
+    /// What a recycled record holds until it is used again.
+    let idleMessage = Message(type: .request, requestID: 0, headerSize: 0, bodySize: 0, attributes: Attributes(), frame: ByteBuffer())
     var timers = TimerQueue<TimerEvent>()
     var deadlines = DeadlineQueues()
     var requestedWakeUp: Timestamp?
-    var connections: [UpstreamConnectionID: UpstreamConnection] = [:]
+    var connections = IDMap<UpstreamConnection>()
     var nextConnectionID: UInt64 = 1
     var rateLimitCalls: [RateLimitCallID: SlabKey] = [:]
     var nextRateLimitCall: UInt64 = 1
@@ -113,10 +118,23 @@ public final class ProxyCore {
         }
         counters.accepted += 1
         counters.active += 1
-        let key = requests.insert(RequestRecord(
-            exchange: Exchange(request: message, downstream: downstream, acceptedAt: now),
-            configuration: configuration, chain: chain))
-        route(key)
+        let exchange = Exchange(request: message, downstream: downstream, acceptedAt: now)
+        let record: RequestRecord
+        if let spare = spareRecords.popLast() {
+            spare.reset(exchange: exchange, configuration: configuration, chain: chain)
+            record = spare
+        } else {
+            record = RequestRecord(exchange: exchange, configuration: configuration, chain: chain)
+        }
+        route(requests.insert(record))
+    }
+
+    /// Keeps a finished record for the next request, so requests allocate no record.
+    func recycle(_ record: RequestRecord) {
+        guard spareRecords.count < 4096 else { return }
+        // Drop what the old request referred to, so nothing outlives it.
+        record.reset(exchange: Exchange(request: idleMessage, downstream: DownstreamID(0), acceptedAt: .zero), configuration: configuration, chain: chain)
+        spareRecords.append(record)
     }
 
     /// Client `downstream` went away: its requests in progress are dropped (and counted).

@@ -1,5 +1,8 @@
 /// Everything the core keeps about one accepted request until its answer.
-struct RequestRecord {
+///
+/// A class, so the core's many steps share one record instead of copying it; records are
+/// reused (``reset(exchange:configuration:chain:)``), so a request allocates none.
+final class RequestRecord {
     enum Phase {
         /// Going through the filter chain.
         case filtering
@@ -23,9 +26,9 @@ struct RequestRecord {
 
     var exchange: Exchange
     /// The configuration and filter chain it started with; a swap does not change them.
-    let configuration: CompiledConfiguration
-    let chain: FilterChain
-    var route: Int?
+    var configuration: CompiledConfiguration
+    var chain: FilterChain
+    var route: CompiledRoute?
     var cluster: ClusterRuntime?
     var subset: Int?
     var hashKey: UInt64?
@@ -54,12 +57,45 @@ struct RequestRecord {
         self.configuration = configuration
         self.chain = chain
     }
+
+    /// Makes a finished record new for another request.
+    func reset(exchange: Exchange, configuration: CompiledConfiguration, chain: FilterChain) {
+        self.exchange = exchange
+        self.configuration = configuration
+        self.chain = chain
+        route = nil
+        cluster = nil
+        subset = nil
+        hashKey = nil
+        phase = .filtering
+        nextFilter = 0
+        attempt = 0
+        failedHosts.removeAll(keepingCapacity: true)
+        holds = []
+        host = -1
+        connection = nil
+        upstreamID = 0
+        countedActive = false
+        tryStartedAt = .zero
+        requestDeadline = DeadlineLink()
+        tryDeadline = DeadlineLink()
+    }
 }
 
-/// The filters of one configuration, in order.
+/// The filters of one configuration, in order, and by the calls they act on.
 final class FilterChain {
     let filters: [MetaFilter]
-    init(_ filters: [MetaFilter]) { self.filters = filters }
+    let requestFilters: [MetaFilter]
+    /// In reverse order: responses go back through the chain.
+    let responseFilters: [MetaFilter]
+    let completionFilters: [MetaFilter]
+
+    init(_ filters: [MetaFilter]) {
+        self.filters = filters
+        requestFilters = filters.filter { $0.hooks.contains(.request) }
+        responseFilters = filters.filter { $0.hooks.contains(.response) }.reversed()
+        completionFilters = filters.filter { $0.hooks.contains(.complete) }
+    }
 }
 
 /// Why a try ended without an answer.

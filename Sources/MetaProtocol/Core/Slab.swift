@@ -34,13 +34,6 @@ struct Slab<Element> {
         get { contains(key) ? slots[Int(key.slot)] : nil }
     }
 
-    /// Mutates the element under `key` in place, if it is alive.
-    @discardableResult
-    mutating func update<R>(_ key: SlabKey, _ body: (inout Element) -> R) -> R? {
-        guard contains(key) else { return nil }
-        return body(&slots[Int(key.slot)]!)
-    }
-
     @discardableResult
     mutating func remove(_ key: SlabKey) -> Element? {
         guard contains(key) else { return nil }

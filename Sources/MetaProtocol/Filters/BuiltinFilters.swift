@@ -4,6 +4,7 @@ import W3CTraceContext
 /// the way back (the anchor parses response mutations but never applies them).
 public final class MutationFilter: MetaFilter {
     public let name = "mutation"
+    public var hooks: FilterHooks { [.request, .response] }
     public init() {}
 
     public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
@@ -25,6 +26,7 @@ public final class MutationFilter: MetaFilter {
 /// percentage of them.
 public final class FaultInjectionFilter: MetaFilter {
     public let name = "fault"
+    public var hooks: FilterHooks { .request }
     /// Aborts and delays injected.
     public private(set) var aborts = 0
     public private(set) var delays = 0
@@ -47,6 +49,7 @@ public final class FaultInjectionFilter: MetaFilter {
 /// MetaRouter's local rate limit, one limiter per proxy instance.
 public final class LocalRateLimitFilter: MetaFilter {
     public let name = "local_ratelimit"
+    public var hooks: FilterHooks { .request }
     public private(set) var limiter: LocalRateLimiter
 
     public init(_ policy: LocalRateLimitPolicy, now: Timestamp) {
@@ -64,6 +67,7 @@ public final class LocalRateLimitFilter: MetaFilter {
 /// applies the timeout and failure mode.
 public final class GlobalRateLimitFilter: MetaFilter {
     public let name = "global_ratelimit"
+    public var hooks: FilterHooks { .request }
     private let match: AttributeMatch
     private let configuration: GlobalRateLimitConfiguration
 
@@ -90,6 +94,7 @@ public final class GlobalRateLimitFilter: MetaFilter {
 /// `tracestate`) upstream.
 public final class TraceContextFilter: MetaFilter {
     public let name = "trace_context"
+    public var hooks: FilterHooks { .request }
     private let samplingPercentage: Double
     public static let traceParent = "traceparent"
     public static let traceState = "tracestate"
@@ -121,6 +126,7 @@ public final class TraceContextFilter: MetaFilter {
 /// finishes, totals, successes, errors, local replies and request time.
 public final class StatsFilter: MetaFilter {
     public let name = "stats"
+    public var hooks: FilterHooks { [.request, .complete] }
     /// By route index.
     let routes: [RouteStats]
     private var routeIndex: [String: Int] = [:]
@@ -134,13 +140,14 @@ public final class StatsFilter: MetaFilter {
         guard let route = exchange.route, let i = routeIndex[route.name] else { return .proceed }
         routes[i].requests.active += 1
         let slot = routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
+        exchange.methodSlot = slot
         routes[i].updateMethod(slot) { $0.active += 1 }
         return .proceed
     }
 
     public func onComplete(_ exchange: Exchange, now: Timestamp) {
         guard let route = exchange.route, let i = routeIndex[route.name], let outcome = exchange.outcome else { return }
-        let slot = routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
+        let slot = exchange.methodSlot >= 0 ? exchange.methodSlot : routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
         let elapsed = now - exchange.acceptedAt
         func update(_ s: inout RequestStats) {
             s.active -= 1
@@ -154,6 +161,7 @@ public final class StatsFilter: MetaFilter {
 /// Writes one access-log line per finished request.
 public final class AccessLogFilter: MetaFilter {
     public let name = "access_log"
+    public var hooks: FilterHooks { .complete }
     private let sink: AccessLogSink
 
     public init(sink: AccessLogSink) { self.sink = sink }

@@ -19,6 +19,8 @@ public struct Exchange: Sendable {
     public var trace: TraceInfo?
     /// How the request ended (set before ``MetaFilter/onComplete(_:now:)``).
     public internal(set) var outcome: ExchangeOutcome?
+    /// The request's method in its route's stats, once the stats filter has looked it up.
+    var methodSlot = -1
 
     init(request: Message, downstream: DownstreamID, acceptedAt: Timestamp) {
         self.request = request
@@ -27,12 +29,19 @@ public struct Exchange: Sendable {
     }
 }
 
-/// The parts of the matched route a filter may act on.
-public struct RouteView: Sendable {
+/// The parts of the matched route a filter may act on (shared by all its requests).
+public final class RouteView: Sendable {
     public let name: String
     public let fault: FaultInjection?
     public let requestMutation: Mutation
     public let responseMutation: Mutation
+
+    init(name: String, fault: FaultInjection?, requestMutation: Mutation, responseMutation: Mutation) {
+        self.name = name
+        self.fault = fault
+        self.requestMutation = requestMutation
+        self.responseMutation = responseMutation
+    }
 }
 
 /// A request's trace context as the proxy propagates it.
@@ -94,6 +103,8 @@ public enum FilterDecision: Sendable {
 /// A filter instance belongs to one core and is called on that core's thread only.
 public protocol MetaFilter: AnyObject {
     var name: String { get }
+    /// Which of the three calls the filter acts on; the core skips the others.
+    var hooks: FilterHooks { get }
     func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision
     /// `response` is the upstream answer, or nil for a local reply. Returning `.reply` replaces
     /// an upstream answer with a local error reply.
@@ -101,7 +112,19 @@ public protocol MetaFilter: AnyObject {
     func onComplete(_ exchange: Exchange, now: Timestamp)
 }
 
+/// The calls a filter acts on.
+public struct FilterHooks: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let request = FilterHooks(rawValue: 1)
+    public static let response = FilterHooks(rawValue: 2)
+    public static let complete = FilterHooks(rawValue: 4)
+    public static let all: FilterHooks = [.request, .response, .complete]
+}
+
 extension MetaFilter {
+    public var hooks: FilterHooks { .all }
+
     public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision { .proceed }
     public func onResponse(_ exchange: inout Exchange, response: Message?, now: Timestamp) -> FilterDecision { .proceed }
     public func onComplete(_ exchange: Exchange, now: Timestamp) {}
