@@ -89,7 +89,7 @@ final class CompiledRoute: Sendable {
         self.timeout = timeout
         self.retry = retry
         self.fault = fault
-        self.view = RouteView(name: name, fault: fault, requestMutation: requestMutation, responseMutation: responseMutation)
+        self.view = RouteView(name: name, index: index, fault: fault, requestMutation: requestMutation, responseMutation: responseMutation)
     }
 }
 

@@ -28,6 +28,9 @@ struct DeadlineQueues {
         let duration: Int64
         var head: SlabKey?
         var tail: SlabKey?
+        /// When the core's wake-up event for this queue is due; nil when none is pending.
+        /// Deadlines in a queue only grow, so one pending event at or before the head suffices.
+        var eventAt: Timestamp?
     }
 
     private(set) var queues: [Queue] = []
@@ -50,15 +53,16 @@ struct DeadlineQueues {
 }
 
 extension ProxyCore {
-    private func link(_ key: SlabKey, _ kind: DeadlineKind) -> DeadlineLink? {
+    private func link(_ key: SlabKey, _ kind: DeadlineKind, _ known: RequestRecord? = nil) -> DeadlineLink? {
+        guard let record = known ?? requests[key] else { return nil }
         switch kind {
-        case .request: requests[key]?.requestDeadline
-        case .tryTimeout: requests[key]?.tryDeadline
+        case .request: return record.requestDeadline
+        case .tryTimeout: return record.tryDeadline
         }
     }
 
-    private func setLink(_ key: SlabKey, _ kind: DeadlineKind, _ body: (inout DeadlineLink) -> Void) {
-        guard let record = requests[key] else { return }
+    private func setLink(_ key: SlabKey, _ kind: DeadlineKind, _ known: RequestRecord? = nil, _ body: (inout DeadlineLink) -> Void) {
+        guard let record = known ?? requests[key] else { return }
         switch kind {
         case .request: body(&record.requestDeadline)
         case .tryTimeout: body(&record.tryDeadline)
@@ -66,28 +70,32 @@ extension ProxyCore {
     }
 
     /// Starts `kind` deadline of `duration` for request `key`.
-    func startDeadline(_ key: SlabKey, _ kind: DeadlineKind, _ duration: Duration) {
-        stopDeadline(key, kind)
+    func startDeadline(_ key: SlabKey, _ kind: DeadlineKind, _ duration: Duration, _ known: RequestRecord? = nil) {
+        stopDeadline(key, kind, known)
         let q = deadlines.queue(kind, duration)
         let deadline = now + duration
         let tail = deadlines[q].tail
-        setLink(key, kind) { $0 = DeadlineLink(queue: Int32(q), previous: tail, next: nil, deadline: deadline) }
+        setLink(key, kind, known) { $0 = DeadlineLink(queue: Int32(q), previous: tail, next: nil, deadline: deadline) }
         if let tail { setLink(tail, kind) { $0.next = key } } else { deadlines[q].head = key }
         deadlines[q].tail = key
-        if tail == nil { schedule(.deadlineQueue(q), at: deadline) }
+        if deadlines[q].eventAt == nil {
+            deadlines[q].eventAt = deadline
+            schedule(.deadlineQueue(q), at: deadline)
+        }
     }
 
     /// Stops request `key`'s `kind` deadline, if it has one.
-    func stopDeadline(_ key: SlabKey, _ kind: DeadlineKind) {
-        guard let link = link(key, kind), link.isQueued else { return }
+    func stopDeadline(_ key: SlabKey, _ kind: DeadlineKind, _ known: RequestRecord? = nil) {
+        guard let link = link(key, kind, known), link.isQueued else { return }
         let q = Int(link.queue)
         if let previous = link.previous { setLink(previous, kind) { $0.next = link.next } } else { deadlines[q].head = link.next }
         if let next = link.next { setLink(next, kind) { $0.previous = link.previous } } else { deadlines[q].tail = link.previous }
-        setLink(key, kind) { $0 = DeadlineLink() }
+        setLink(key, kind, known) { $0 = DeadlineLink() }
     }
 
     /// Fires the deadlines of queue `q` that are due, then waits for its new head.
     func expireDeadlines(_ q: Int) {
+        deadlines[q].eventAt = nil
         while let head = deadlines[q].head, let link = link(head, deadlines[q].kind), link.deadline <= now {
             stopDeadline(head, deadlines[q].kind)
             switch deadlines[q].kind {
@@ -99,6 +107,9 @@ extension ProxyCore {
                 tryFailed(head, .perTryTimeout)
             }
         }
-        if let head = deadlines[q].head, let link = link(head, deadlines[q].kind) { schedule(.deadlineQueue(q), at: link.deadline) }
+        if deadlines[q].eventAt == nil, let head = deadlines[q].head, let link = link(head, deadlines[q].kind) {
+            deadlines[q].eventAt = link.deadline
+            schedule(.deadlineQueue(q), at: link.deadline)
+        }
     }
 }

@@ -2,8 +2,8 @@ extension ProxyCore {
     // MARK: routing and filters
 
     /// Matches the request against the routes (first match wins) and starts the filter chain.
-    func route(_ key: SlabKey) {
-        guard let record = requests[key] else { return }
+    func route(_ key: SlabKey, _ known: RequestRecord? = nil) {
+        guard let record = known ?? requests[key] else { return }
         guard let routeIndex = record.configuration.routeTable.firstMatch(record.exchange.request.attributes) else {
             finishLocally(key, LocalReplyError(.routeNotFound, message: "no route for \(record.exchange.request.operationName)"))
             return
@@ -12,8 +12,8 @@ extension ProxyCore {
         record.route = route
         record.hashKey = route.hashPolicy.isEmpty ? nil : Self.hashKey(record.exchange.request.attributes, policy: route.hashPolicy)
         record.exchange.route = route.view
-        startDeadline(key, .request, route.timeout)
-        runFilters(key)
+        startDeadline(key, .request, route.timeout, record)
+        runFilters(key, record)
     }
 
     /// xxHash64 over the sorted values of the hash-policy attributes (absent ones skipped).
@@ -23,8 +23,8 @@ extension ProxyCore {
     }
 
     /// Runs the filter chain from where it stopped; on reaching its end, dispatches upstream.
-    func runFilters(_ key: SlabKey) {
-        guard let record = requests[key] else { return }
+    func runFilters(_ key: SlabKey, _ known: RequestRecord? = nil) {
+        guard let record = known ?? requests[key] else { return }
         let filters = record.chain.requestFilters
         while record.nextFilter < filters.count {
             let filter = filters[record.nextFilter]
@@ -57,13 +57,13 @@ extension ProxyCore {
                 return
             }
         }
-        dispatch(key)
+        dispatch(key, record)
     }
 
     /// Picks the destination, sends mirrors, takes the request from the circuit breaker and
     /// starts the first try.
-    func dispatch(_ key: SlabKey) {
-        guard let record = requests[key], let route = record.route else { return }
+    func dispatch(_ key: SlabKey, _ known: RequestRecord? = nil) {
+        guard let record = known ?? requests[key], let route = record.route else { return }
         var target = route.destinations[0].target
         if route.destinations.count > 1 {
             var roll = Int(random.next(below: UInt64(route.totalWeight)))
@@ -85,13 +85,13 @@ extension ProxyCore {
         }
         record.cluster = cluster
         record.subset = subset
-        record.exchange.cluster = cluster.name
+        record.exchange.clusterStats = cluster.stats
         guard cluster.breaker.tryTake(.requests) else {
             finishLocally(key, LocalReplyError(.overflow, message: "circuit breaker: max requests"))
             return
         }
         record.holds.insert(.request)
-        startTry(key)
+        startTry(key, record)
     }
 
     /// The runtime serving cluster `index` of `configuration`: the current one when the
@@ -106,8 +106,8 @@ extension ProxyCore {
     // MARK: answers
 
     /// Forwards an upstream answer through the response filters to the client.
-    func respond(_ key: SlabKey, with response: Message) {
-        guard let record = requests[key] else { return }
+    func respond(_ key: SlabKey, _ known: RequestRecord? = nil, with response: Message) {
+        guard let record = known ?? requests[key] else { return }
         for filter in record.chain.responseFilters {
             if case .reply(let error) = filter.onResponse(&record.exchange, response: response, now: now) {
                 finishLocally(key, error, runResponseFilters: false)
@@ -118,7 +118,7 @@ extension ProxyCore {
         answer.requestID = record.exchange.request.requestID
         downstream.send(answer, mutation: record.exchange.responseMutation, to: record.exchange.downstream)
         counters.upstreamResponses += 1
-        complete(key, .response(response.status ?? ResponseStatus(category: .success, code: 0)))
+        complete(key, record, .response(response.status ?? ResponseStatus(category: .success, code: 0)))
     }
 
     /// Answers the request with a protocol-native error reply. A oneway call has no answer:
@@ -132,13 +132,13 @@ extension ProxyCore {
             downstream.sendLocalReply(error, to: record.exchange.request, downstream: record.exchange.downstream)
         }
         counters.localReplies[Int(error.kind.rawValue)] += 1
-        complete(key, .localReply(error.kind))
+        complete(key, record, .localReply(error.kind))
     }
 
     /// Ends a request: gives back everything it holds, tells the filters, forgets it.
-    func complete(_ key: SlabKey, _ outcome: ExchangeOutcome) {
-        stopDeadline(key, .request)
-        stopDeadline(key, .tryTimeout)
+    func complete(_ key: SlabKey, _ known: RequestRecord? = nil, _ outcome: ExchangeOutcome) {
+        stopDeadline(key, .request, known)
+        stopDeadline(key, .tryTimeout, known)
         guard let record = requests.remove(key) else { return }
         endTry(record)
         if let cluster = record.cluster {
@@ -153,10 +153,16 @@ extension ProxyCore {
             case .oneway: cluster.stats.requests.success += 1
             default: cluster.stats.requests.error += 1
             }
-            if record.host >= 0, let route = record.route, let routeStats = routeStatsNamed(route.name) {
+            if record.host >= 0, let route = record.route, let routeStats = record.chain.routeStats[safe: route.index] {
                 let method = record.exchange.methodSlot >= 0 ? record.exchange.methodSlot : routeStats.methodSlot(record.exchange.request.attributes[AttributeKey.method])
-                let detail = UpstreamDetailKey(route: routeStats.id, cluster: cluster.stats.id, host: record.host, method: method)
-                upstreamDetail[detail, default: RequestStats()].record(outcome, elapsed: now - record.exchange.acceptedAt)
+                if let detail = UpstreamDetailKey(route: routeStats.id, cluster: cluster.stats.id, host: record.host, method: method).packed {
+                    let elapsed = now - record.exchange.acceptedAt
+                    if upstreamDetail.withValue(detail, { $0.record(outcome, elapsed: elapsed) }) == nil {
+                        var stats = RequestStats()
+                        stats.record(outcome, elapsed: elapsed)
+                        upstreamDetail.set(detail, stats)
+                    }
+                }
             }
         }
         record.holds = []

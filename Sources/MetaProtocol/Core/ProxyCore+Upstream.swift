@@ -2,8 +2,8 @@ extension ProxyCore {
     // MARK: tries
 
     /// Picks a host and sends a try there, or queues it for a connection.
-    func startTry(_ key: SlabKey) {
-        guard let record = requests[key], let cluster = record.cluster else { return }
+    func startTry(_ key: SlabKey, _ known: RequestRecord? = nil) {
+        guard let record = known ?? requests[key], let cluster = record.cluster else { return }
         guard let host = cluster.pick(subset: record.subset, hashKey: record.hashKey, avoid: record.failedHosts, random: &random) else {
             finishLocally(key, LocalReplyError(.noHealthyUpstream, message: "no host in \(cluster.name)"))
             return
@@ -11,11 +11,11 @@ extension ProxyCore {
         record.attempt += 1
         record.host = host
         record.exchange.tries = record.attempt
-        record.exchange.host = cluster.hosts[host].address
+        record.exchange.hostIndex = host
         cluster.stats.requests.total += 1
         cluster.stats.hosts[host].total += 1
         if let connection = readyConnection(cluster, host) {
-            send(key, on: connection)
+            send(key, record, on: connection)
             return
         }
         // No connection can take it now: open one if allowed, and wait for it.
@@ -64,9 +64,10 @@ extension ProxyCore {
     }
 
     /// Puts the current try on the wire.
-    func send(_ key: SlabKey, on id: UpstreamConnectionID) {
-        let bits = requests[key]?.configuration.capabilities.requestIDBits ?? 64
-        guard let record = requests[key], let cluster = record.cluster,
+    func send(_ key: SlabKey, _ known: RequestRecord? = nil, on id: UpstreamConnectionID) {
+        guard let record = known ?? requests[key] else { return }
+        let bits = record.configuration.capabilities.requestIDBits
+        guard let cluster = record.cluster,
             let upstreamID = connections.withValue(id.rawValue, { $0.allocateRequestID(bits: bits) })
         else { return }
         var message = record.exchange.request
@@ -82,7 +83,7 @@ extension ProxyCore {
             // No answer will come: the call is done once it is written.
             upstream.send(message, mutation: record.exchange.requestMutation, on: id)
             counters.onewayForwarded += 1
-            complete(key, .oneway)
+            complete(key, record, .oneway)
             return
         }
         let attempt = record.attempt
@@ -92,7 +93,7 @@ extension ProxyCore {
         cluster.activity.activeRequests[record.host] += 1
         cluster.stats.hosts[record.host].active += 1
         if let perTry = record.route?.retry?.perTryTimeout {
-            startDeadline(key, .tryTimeout, perTry)
+            startDeadline(key, .tryTimeout, perTry, record)
         }
         upstream.send(message, mutation: record.exchange.requestMutation, on: id)
     }
@@ -212,7 +213,7 @@ extension ProxyCore {
             counters.lateResponsesDropped += 1
         case .request(let key, let attempt):
             if let record = requests[key], record.attempt == attempt, record.connection == id {
-                tryAnswered(key, message)
+                tryAnswered(key, record, message)
             } else {
                 counters.lateResponsesDropped += 1
             }
@@ -221,9 +222,9 @@ extension ProxyCore {
     }
 
     /// The current try got an answer: outlier bookkeeping, then retry or forward.
-    func tryAnswered(_ key: SlabKey, _ response: Message) {
-        stopDeadline(key, .tryTimeout)
-        guard let record = requests[key], let cluster = record.cluster else { return }
+    func tryAnswered(_ key: SlabKey, _ known: RequestRecord? = nil, _ response: Message) {
+        stopDeadline(key, .tryTimeout, known)
+        guard let record = known ?? requests[key], let cluster = record.cluster else { return }
         let status = response.status ?? ResponseStatus(category: .success, code: 0)
         let host = record.host
         endTry(record)
@@ -239,7 +240,7 @@ extension ProxyCore {
         default: nil
         }
         if let condition, retryIfAllowed(key, condition) { return }
-        respond(key, with: response)
+        respond(key, record, with: response)
     }
 
     /// The current try ended without an answer: retry if the policy allows, else answer.

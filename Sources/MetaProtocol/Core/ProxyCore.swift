@@ -41,7 +41,7 @@ public final class ProxyCore {
     var routeStatsByID: [RouteStats] = []
     var clusterStatsByID: [ClusterStats] = []
     /// Figures per (route, cluster, host, method).
-    var upstreamDetail: [UpstreamDetailKey: RequestStats] = [:]
+    var upstreamDetail = IDMap<RequestStats>()
     public internal(set) var counters = CoreCounters()
 
     /// A core serving `configuration`, deciding with a generator seeded with `seed`.
@@ -97,7 +97,7 @@ public final class ProxyCore {
         if let global = configuration.globalRateLimit { filters.append(GlobalRateLimitFilter(global)) }
         filters.append(MutationFilter())
         if let accessLog { filters.append(AccessLogFilter(sink: accessLog)) }
-        chain = FilterChain(filters)
+        chain = FilterChain(filters, routeStats: routeStats)
     }
 
     // MARK: downstream entry points
@@ -126,7 +126,7 @@ public final class ProxyCore {
         } else {
             record = RequestRecord(exchange: exchange, configuration: configuration, chain: chain)
         }
-        route(requests.insert(record))
+        route(requests.insert(record), record)
     }
 
     /// Keeps a finished record for the next request, so requests allocate no record.
@@ -141,7 +141,7 @@ public final class ProxyCore {
     public func downstreamClosed(_ downstream: DownstreamID) {
         for key in requests.keys where requests[key]?.exchange.downstream == downstream {
             counters.dropped += 1
-            complete(key, .dropped)
+            complete(key, nil, .dropped)
         }
     }
 
@@ -188,8 +188,6 @@ public final class ProxyCore {
     /// The outlier detector of a cluster of the current configuration.
     public func outlierDetector(_ cluster: String) -> OutlierDetector? { clusters.first { $0.name == cluster }?.outlier }
 
-    func routeStatsNamed(_ name: String) -> RouteStats? { routeStatsByName[name] }
-
     /// Stats of every route ever configured, by name.
     public var routeStats: [RouteStats] { routeStatsByName.values.sorted { $0.name < $1.name } }
 
@@ -221,4 +219,9 @@ public final class ProxyCore {
                     && c.activity.activeRequests.allSatisfy { $0 == 0 } && c.pools.allSatisfy { $0.pendingCount == 0 }
             }
     }
+}
+
+extension Array {
+    /// The element at `index`, or nil when out of bounds.
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

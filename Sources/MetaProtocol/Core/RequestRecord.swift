@@ -85,13 +85,16 @@ final class RequestRecord {
 /// The filters of one configuration, in order, and by the calls they act on.
 final class FilterChain {
     let filters: [MetaFilter]
+    /// Stats of the configuration's routes, by route index.
+    let routeStats: [RouteStats]
     let requestFilters: [MetaFilter]
     /// In reverse order: responses go back through the chain.
     let responseFilters: [MetaFilter]
     let completionFilters: [MetaFilter]
 
-    init(_ filters: [MetaFilter]) {
+    init(_ filters: [MetaFilter], routeStats: [RouteStats] = []) {
         self.filters = filters
+        self.routeStats = routeStats
         requestFilters = filters.filter { $0.hooks.contains(.request) }
         responseFilters = filters.filter { $0.hooks.contains(.response) }.reversed()
         completionFilters = filters.filter { $0.hooks.contains(.complete) }

@@ -129,15 +129,13 @@ public final class StatsFilter: MetaFilter {
     public var hooks: FilterHooks { [.request, .complete] }
     /// By route index.
     let routes: [RouteStats]
-    private var routeIndex: [String: Int] = [:]
 
     init(routes: [RouteStats]) {
         self.routes = routes
-        for (i, r) in routes.enumerated() { routeIndex[r.name] = i }
     }
 
     public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
-        guard let route = exchange.route, let i = routeIndex[route.name] else { return .proceed }
+        guard let i = exchange.route?.index, i < routes.count else { return .proceed }
         routes[i].requests.active += 1
         let slot = routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
         exchange.methodSlot = slot
@@ -146,7 +144,7 @@ public final class StatsFilter: MetaFilter {
     }
 
     public func onComplete(_ exchange: Exchange, now: Timestamp) {
-        guard let route = exchange.route, let i = routeIndex[route.name], let outcome = exchange.outcome else { return }
+        guard let i = exchange.route?.index, i < routes.count, let outcome = exchange.outcome else { return }
         let slot = exchange.methodSlot >= 0 ? exchange.methodSlot : routes[i].methodSlot(exchange.request.attributes[AttributeKey.method])
         let elapsed = now - exchange.acceptedAt
         func update(_ s: inout RequestStats) {

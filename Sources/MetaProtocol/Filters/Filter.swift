@@ -7,8 +7,10 @@ public struct Exchange: Sendable {
     /// The matched route (nil before routing or when nothing matched).
     public internal(set) var route: RouteView?
     /// The cluster and host of the latest try.
-    public internal(set) var cluster: String?
-    public internal(set) var host: String?
+    public var cluster: String? { clusterStats?.name }
+    public var host: String? { hostIndex >= 0 ? clusterStats?.hostAddresses[hostIndex] : nil }
+    var clusterStats: ClusterStats?
+    var hostIndex = -1
     /// Tries made so far.
     public internal(set) var tries = 0
     /// Written into the request when it is sent upstream.
@@ -32,12 +34,15 @@ public struct Exchange: Sendable {
 /// The parts of the matched route a filter may act on (shared by all its requests).
 public final class RouteView: Sendable {
     public let name: String
+    /// The route's position in its configuration.
+    public let index: Int
     public let fault: FaultInjection?
     public let requestMutation: Mutation
     public let responseMutation: Mutation
 
-    init(name: String, fault: FaultInjection?, requestMutation: Mutation, responseMutation: Mutation) {
+    init(name: String, index: Int, fault: FaultInjection?, requestMutation: Mutation, responseMutation: Mutation) {
         self.name = name
+        self.index = index
         self.fault = fault
         self.requestMutation = requestMutation
         self.responseMutation = responseMutation

@@ -59,12 +59,12 @@ extension ProxyCore {
         renderRequestStats(&p, prefix: "mplab_host", what: "host", clusters.flatMap { c in
             c.stats.hosts.enumerated().map { ([("cluster", c.name), ("host", c.stats.hostAddresses[$0.offset])], $0.element) }
         }, histogram: false)
-        let detail = upstreamDetail.sorted { a, b in
-            (a.key.route, a.key.cluster, a.key.host, a.key.method) < (b.key.route, b.key.cluster, b.key.host, b.key.method)
-        }.map { entry -> ([(String, String)], RequestStats) in
-            let route = routeStatsByID[entry.key.route], cluster = clusterStatsByID[entry.key.cluster]
-            return ([("route", route.name), ("cluster", cluster.name), ("host", cluster.hostAddresses[entry.key.host]),
-                     ("method", route.methods[entry.key.method].name)], entry.value)
+        // Packed keys sort by route, cluster, host, method.
+        let detail = upstreamDetail.sortedEntries.map { entry -> ([(String, String)], RequestStats) in
+            let key = UpstreamDetailKey(packed: entry.key)
+            let route = routeStatsByID[key.route], cluster = clusterStatsByID[key.cluster]
+            return ([("route", route.name), ("cluster", cluster.name), ("host", cluster.hostAddresses[key.host]),
+                     ("method", route.methods[key.method].name)], entry.value)
         }
         renderRequestStats(&p, prefix: "mplab_upstream", what: "route, cluster, host and method", detail, active: false)
 

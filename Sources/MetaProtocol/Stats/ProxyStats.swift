@@ -84,6 +84,8 @@ public final class RouteStats: @unchecked Sendable {
     /// Per method, in first-seen order; at most ``maxMethods`` names, then `other`.
     public private(set) var methods: [(name: String, stats: RequestStats)] = []
     private var methodIndex: [UInt64: [Int]] = [:]
+    /// The last method looked up: traffic mostly repeats a few methods.
+    private var lastSlot = -1
     public static let maxMethods = 256
     public static let otherMethod = "other"
 
@@ -93,14 +95,19 @@ public final class RouteStats: @unchecked Sendable {
     /// method is new).
     func methodSlot(_ method: AttributeText?) -> Int {
         guard let method else { return slot(named: "unknown") }
+        if lastSlot >= 0, method.equals(methods[lastSlot].name) { return lastSlot }
         let hash = method.withUTF8 { XXHash64.hash($0) }
         if let candidates = methodIndex[hash] {
-            for i in candidates where method.equals(methods[i].name) { return i }
+            for i in candidates where method.equals(methods[i].name) {
+                lastSlot = i
+                return i
+            }
         }
         guard methods.count < Self.maxMethods else { return slot(named: Self.otherMethod) }
         methods.append((method.string, RequestStats()))
         methodIndex[hash, default: []].append(methods.count - 1)
-        return methods.count - 1
+        lastSlot = methods.count - 1
+        return lastSlot
     }
 
     private func slot(named name: String) -> Int {
@@ -136,10 +143,32 @@ public final class ClusterStats: @unchecked Sendable {
     }
 }
 
-/// The finest-grained request figures: per route, cluster, host and method.
+/// The finest-grained request figures: per route, cluster, host and method, packed into one
+/// non-zero id for an ``IDMap``.
 struct UpstreamDetailKey: Hashable {
     var route: Int
     var cluster: Int
     var host: Int
     var method: Int
+
+    /// nil when a part does not fit its 16 bits (15 for the route).
+    var packed: UInt64? {
+        guard route < 1 << 15, cluster < 1 << 16, host < 1 << 16, method < 1 << 16 else { return nil }
+        return 1 &+ (UInt64(route) << 48 | UInt64(cluster) << 32 | UInt64(host) << 16 | UInt64(method))
+    }
+
+    init(route: Int, cluster: Int, host: Int, method: Int) {
+        self.route = route
+        self.cluster = cluster
+        self.host = host
+        self.method = method
+    }
+
+    init(packed: UInt64) {
+        let v = packed &- 1
+        route = Int(v >> 48)
+        cluster = Int((v >> 32) & 0xffff)
+        host = Int((v >> 16) & 0xffff)
+        method = Int(v & 0xffff)
+    }
 }
