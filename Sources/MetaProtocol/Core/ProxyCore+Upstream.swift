@@ -108,8 +108,10 @@ extension ProxyCore {
             record.countedActive = false
         }
         let upstreamID = record.upstreamID
-        if let id = record.connection, let connection = connections[id.rawValue], connection.inFlight[upstreamID] != nil {
-            if connection.multiplexed {
+        // Read what is needed, then mutate: holding a copy of the connection while changing
+        // the stored one would copy its in-flight table.
+        if let id = record.connection, let multiplexed = connections[id.rawValue]?.multiplexed, connections[id.rawValue]?.inFlight[upstreamID] != nil {
+            if multiplexed {
                 connections.withValue(id.rawValue) { $0.inFlight.set(upstreamID, .abandoned) }
             } else {
                 // A connection that carries one request at a time would stay busy until the
@@ -126,9 +128,9 @@ extension ProxyCore {
 
     /// Connection `id` is up: it serves the requests waiting for its host.
     public func upstreamConnected(_ id: UpstreamConnectionID) {
-        guard let connection = connections[id.rawValue], connection.state == .connecting else { return }
+        guard let (cluster, host, state) = connections[id.rawValue].map({ ($0.cluster, $0.host, $0.state) }), state == .connecting else { return }
         connections.withValue(id.rawValue) { $0.state = .ready }
-        drainPending(connection.cluster, connection.host)
+        drainPending(cluster, host)
     }
 
     /// Sends waiting requests of `host` on its connections while they can take them; with
@@ -197,7 +199,7 @@ extension ProxyCore {
     /// A frame from connection `id`: an answer to one of its requests (matched by request id),
     /// to a mirror, or to a try already given up.
     public func upstreamReceived(_ message: Message, on id: UpstreamConnectionID) {
-        guard let connection = connections[id.rawValue] else { return }
+        guard let (cluster, host, multiplexed) = connections[id.rawValue].map({ ($0.cluster, $0.host, $0.multiplexed) }) else { return }
         guard message.type.isReply, message.type != .heartbeatReply else {
             counters.unexpectedUpstreamFrames += 1
             return
@@ -218,7 +220,7 @@ extension ProxyCore {
                 counters.lateResponsesDropped += 1
             }
         }
-        if !connection.multiplexed { drainPending(connection.cluster, connection.host) }
+        if !multiplexed { drainPending(cluster, host) }
     }
 
     /// The current try got an answer: outlier bookkeeping, then retry or forward.

@@ -3,6 +3,9 @@
 /// appears weightᵢ ± 1 times.
 public struct RoundRobinBalancer: LoadBalancer {
     private let hosts: [BalancerHost]
+    /// With equal weights EDF visits hosts in a plain cycle; it is kept as an index.
+    private let equalWeights: Bool
+    private var next = 0
     /// How many times each host (by position) has been picked: its next deadline is
     /// (picks + 1) / weight, computed afresh so deadlines are exact ratios, not running sums.
     private var picks: [UInt64]
@@ -10,13 +13,20 @@ public struct RoundRobinBalancer: LoadBalancer {
 
     public init(_ hosts: [BalancerHost]) {
         self.hosts = hosts
-        self.picks = Array(repeating: 0, count: hosts.count)
+        self.equalWeights = Set(hosts.map(\.weight)).count <= 1
+        self.picks = Array(repeating: 0, count: equalWeights ? 0 : hosts.count)
+        if equalWeights { return }
         for (position, host) in hosts.enumerated() {
             scheduler.add(position, deadline: 1 / Double(host.weight))
         }
     }
 
     public mutating func pick(_ input: PickInput, random: inout SeededRandom) -> Int? {
+        if equalWeights {
+            guard !hosts.isEmpty else { return nil }
+            defer { next = next + 1 == hosts.count ? 0 : next + 1 }
+            return hosts[next].index
+        }
         guard let (position, _) = scheduler.pop() else { return nil }
         picks[position] += 1
         let host = hosts[position]

@@ -108,23 +108,22 @@ public struct Attributes: Sendable {
 
     @usableFromInline
     func index(of key: String) -> Int? {
+        // Keys the codec wrote as strings (`method`, `cmd`…) compare as strings, which for
+        // short keys is a compare of two words; keys in the frame compare byte by byte.
+        var hasRanges = false
+        for (i, e) in entries.enumerated() {
+            switch e.key {
+            case .string(let s): if s == key { return i }
+            case .range: hasRanges = true
+            }
+        }
+        guard hasRanges else { return nil }
         var key = key
         return key.withUTF8 { k -> Int? in
             frame.withUnsafeReadableBytes { f -> Int? in
                 for (i, e) in entries.enumerated() {
-                    switch e.key {
-                    case .range(let offset, let length):
-                        if Int(length) == k.count
-                            && (k.count == 0 || memcmpEqual(f, UnsafeRawBufferPointer(k), count: k.count, mineOffset: Int(offset)))
-                        {
-                            return i
-                        }
-                    case .string(var s):
-                        let equal = s.withUTF8 { s in
-                            s.count == k.count && (k.count == 0 || memcmpEqual(UnsafeRawBufferPointer(s), UnsafeRawBufferPointer(k), count: k.count, mineOffset: 0))
-                        }
-                        if equal { return i }
-                    }
+                    guard case .range(let offset, let length) = e.key, Int(length) == k.count else { continue }
+                    if k.count == 0 || memcmpEqual(f, UnsafeRawBufferPointer(k), count: k.count, mineOffset: Int(offset)) { return i }
                 }
                 return nil
             }
