@@ -19,6 +19,9 @@ public final class ProxyCore {
     let downstream: DownstreamTransport
     let rateLimitService: GlobalRateLimitService?
     let accessLog: AccessLogSink?
+    /// Filters of the driver's own, run after the built-in request filters and before the
+    /// mutation filter, in every configuration.
+    let customFilters: [MetaFilter]
     var random: SeededRandom
 
     var requests = Slab<RequestRecord>()
@@ -46,13 +49,14 @@ public final class ProxyCore {
 
     /// A core serving `configuration`, deciding with a generator seeded with `seed`.
     public init(configuration: CompiledConfiguration, clock: CoreClock, upstream: UpstreamTransport, downstream: DownstreamTransport,
-                rateLimitService: GlobalRateLimitService? = nil, accessLog: AccessLogSink? = nil, seed: UInt64) {
+                rateLimitService: GlobalRateLimitService? = nil, accessLog: AccessLogSink? = nil, customFilters: [MetaFilter] = [], seed: UInt64) {
         self.configuration = configuration
         self.clock = clock
         self.upstream = upstream
         self.downstream = downstream
         self.rateLimitService = rateLimitService
         self.accessLog = accessLog
+        self.customFilters = customFilters
         self.random = SeededRandom(seed: seed)
         self.chain = FilterChain([])
         install(configuration, previous: [:])
@@ -95,6 +99,7 @@ public final class ProxyCore {
         filters.append(FaultInjectionFilter())
         if let local = configuration.localRateLimit { filters.append(LocalRateLimitFilter(local, now: now)) }
         if let global = configuration.globalRateLimit { filters.append(GlobalRateLimitFilter(global)) }
+        filters.append(contentsOf: customFilters)
         filters.append(MutationFilter())
         if let accessLog { filters.append(AccessLogFilter(sink: accessLog)) }
         chain = FilterChain(filters, routeStats: routeStats)

@@ -379,3 +379,42 @@ struct CoreLifecycleTests {
         #expect(d.core.routeStats.map(\.name) == ["new", "old"])
     }
 }
+
+/// Filters of a driver's own: stop a request with a local reply, or replace an upstream answer
+/// with one on the way back.
+@Suite("Proxy core: custom filters")
+struct CustomFilterTests {
+    /// Refuses requests for `method: forbidden`; turns server errors into a local `unspecified`.
+    final class Guard: MetaFilter {
+        let name = "guard"
+        var completed: [ExchangeOutcome] = []
+
+        func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+            exchange.request.attributes["method"]?.equals("forbidden") == true ? .reply(LocalReplyError(.routeNotFound, message: "forbidden")) : .proceed
+        }
+
+        func onResponse(_ exchange: inout Exchange, response: Message?, now: Timestamp) -> FilterDecision {
+            response?.status?.category == .serverError ? .reply(LocalReplyError(.unspecified, message: "hidden")) : .proceed
+        }
+
+        func onComplete(_ exchange: Exchange, now: Timestamp) { completed.append(exchange.outcome!) }
+    }
+
+    @Test func requestAndResponsePathsCanBothStopWithALocalReply() throws {
+        let filter = Guard()
+        let d = TestDriver()
+        d.core = ProxyCore(configuration: try CompiledConfiguration.compile(Configs.single(), capabilities: .init(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)),
+                           clock: d, upstream: d, downstream: d, customFilters: [filter], seed: 1)
+        d.request([("method", "forbidden")], id: 1)
+        #expect(d.sent.isEmpty)
+        d.request([("method", "ok")], id: 2)
+        d.request([("method", "ok")], id: 3)
+        d.answer(0)
+        d.answer(1, .serverError, code: 80)
+        #expect(d.localReplies.map(\.error.message) == ["forbidden", "hidden"])
+        #expect(d.responses.map(\.message.requestID) == [2])
+        #expect(filter.completed == [.localReply(.routeNotFound), .response(ResponseStatus(category: .success, code: 0)), .localReply(.unspecified)])
+        #expect(d.core.counters.filterReplies["guard"] == 1)
+        #expect(d.core.isIdle && d.core.counters.isConserved)
+    }
+}
