@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Workload
 
@@ -8,49 +9,16 @@ import Workload
 /// v2; anything else has no route.
 @Suite("The talk's MetaRouter example")
 struct TalkExampleTests {
-    static let manifests = """
-        apiVersion: metaprotocol.aeraki.io/v1alpha1
-        kind: MetaRouter
-        metadata: { name: qza-route, namespace: meta-qza }
-        spec:
-          hosts: [qza-sample-server.meta-qza.svc.cluster.local]
-          routes:
-            - name: traffic-split
-              match:
-                attributes:
-                  cmd: { exact: "153" }
-                  sub_cmd: { regex: "1|2" }
-              route:
-                - destination: { host: qza-sample-server.meta-qza.svc.cluster.local, subset: v1 }
-                  weight: 20
-                - destination: { host: qza-sample-server.meta-qza.svc.cluster.local, subset: v2 }
-                  weight: 80
-        ---
-        apiVersion: networking.istio.io/v1beta1
-        kind: DestinationRule
-        metadata: { name: qza, namespace: meta-qza }
-        spec:
-          host: qza-sample-server.meta-qza.svc.cluster.local
-          subsets:
-            - { name: v1, labels: { version: v1 } }
-            - { name: v2, labels: { version: v2 } }
-        ---
-        apiVersion: networking.istio.io/v1beta1
-        kind: ServiceEntry
-        metadata: { name: qza, namespace: meta-qza }
-        spec:
-          hosts: [qza-sample-server.meta-qza.svc.cluster.local]
-          ports: [{ number: 9000, name: tcp-metaprotocol-livepacket-qza, protocol: TCP }]
-          endpoints:
-            - { address: 10.1.0.1, labels: { version: v1 } }
-            - { address: 10.1.0.2, labels: { version: v1 } }
-            - { address: 10.2.0.1, labels: { version: v2 } }
-            - { address: 10.2.0.2, labels: { version: v2 } }
-            - { address: 10.2.0.3, labels: { version: v2 } }
-        """
+    /// `Workloads/configs/qza-traffic-split.yaml`: the MetaRouter, DestinationRule and ServiceEntry.
+    static let file = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appending(path: "Workloads/configs/qza-traffic-split.yaml")
+
+    static func load() throws -> ConfigurationLoader.Loaded {
+        try ConfigurationLoader.load([("qza-traffic-split.yaml", try String(contentsOf: file, encoding: .utf8))])
+    }
 
     @Test func twentyEightySplitOverV1AndV2() throws {
-        let loaded = try ConfigurationLoader.load([("qza.yaml", Self.manifests)])
+        let loaded = try Self.load()
         #expect(loaded.configuration.protocolName == "livepacket")
         let d = TestDriver()
         d.core = ProxyCore(configuration: try loaded.compile(capabilities: .init(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)),
@@ -71,7 +39,7 @@ struct TalkExampleTests {
     }
 
     @Test func otherCommandsHaveNoRoute() throws {
-        let loaded = try ConfigurationLoader.load([("qza.yaml", Self.manifests)])
+        let loaded = try Self.load()
         let d = TestDriver()
         d.core = ProxyCore(configuration: try loaded.compile(capabilities: .init(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)),
                            clock: d, upstream: d, downstream: d, seed: 1)
