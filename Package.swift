@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The sans-IO core: message model, codec contract, routing, balancing, protection,
@@ -49,6 +50,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The discrete-event simulator: the real core under virtual time, synthetic clusters.
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "MetaProtocol",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // jemalloc from Debian's libjemalloc-dev, linked into the executables so that it replaces
         // the C library's malloc and its statistics can be read (`mplab doctor`).
         .systemLibrary(
@@ -74,6 +84,10 @@ let package = Package(
                 "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "MetaProtocol"]
         ),
         .testTarget(
             name: "WorkloadTests",

@@ -5,13 +5,13 @@
 /// (sequential or random), so they need no seeded hashing, and `Dictionary`'s SipHash was a
 /// tenth of the cost of a request. Values are changed in place (``withValue(_:_:)``), so a map
 /// nested in a value stored in another map is never copied.
-struct IDMap<Value> {
+public struct IDMap<Value> {
     private var keys: [UInt64]
     private var values: [Value?]
-    private(set) var count = 0
+    public private(set) var count = 0
     private var mask: Int
 
-    init(capacity: Int = 8) {
+    public init(capacity: Int = 8) {
         var size = 8
         while size < capacity * 2 { size <<= 1 }
         keys = Array(repeating: 0, count: size)
@@ -19,7 +19,7 @@ struct IDMap<Value> {
         mask = size - 1
     }
 
-    var isEmpty: Bool { count == 0 }
+    public var isEmpty: Bool { count == 0 }
 
     @inline(__always)
     private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask }
@@ -34,12 +34,12 @@ struct IDMap<Value> {
         }
     }
 
-    subscript(key: UInt64) -> Value? {
+    public subscript(key: UInt64) -> Value? {
         find(key).flatMap { values[$0] }
     }
 
     /// Sets `key` to `value`, inserting it if new.
-    mutating func set(_ key: UInt64, _ value: Value) {
+    public mutating func set(_ key: UInt64, _ value: Value) {
         precondition(key != 0, "IDMap keys are non-zero")
         if let i = find(key) {
             values[i] = value
@@ -55,14 +55,14 @@ struct IDMap<Value> {
 
     /// Changes the value of `key` in place; nil if `key` is absent.
     @discardableResult
-    mutating func withValue<R>(_ key: UInt64, _ body: (inout Value) -> R) -> R? {
+    public mutating func withValue<R>(_ key: UInt64, _ body: (inout Value) -> R) -> R? {
         guard let i = find(key) else { return nil }
         return body(&values[i]!)
     }
 
     /// Removes `key`, returning its value.
     @discardableResult
-    mutating func remove(_ key: UInt64) -> Value? {
+    public mutating func remove(_ key: UInt64) -> Value? {
         guard var i = find(key) else { return nil }
         let value = values[i]
         keys[i] = 0
@@ -87,7 +87,7 @@ struct IDMap<Value> {
     }
 
     /// All entries, in ascending key order (deterministic, whatever the layout).
-    var sortedEntries: [(key: UInt64, value: Value)] {
+    public var sortedEntries: [(key: UInt64, value: Value)] {
         var result: [(UInt64, Value)] = []
         result.reserveCapacity(count)
         for i in keys.indices where keys[i] != 0 { result.append((keys[i], values[i]!)) }

@@ -1,0 +1,87 @@
+import MetaProtocol
+
+/// One proxy instance in the simulation: a real ``ProxyCore`` whose seams are the simulated
+/// world — its clock is virtual time, its connections and answers travel as events.
+final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalRateLimitService {
+    unowned let world: World
+    let index: Int32
+    var core: ProxyCore!
+    /// Open or opening connections: connection id → host index.
+    var connections = IDMap<Int32>()
+    private var scheduledWake: Int64?
+
+    init(world: World, index: Int32) {
+        self.world = world
+        self.index = index
+    }
+
+    var now: Timestamp { Timestamp(nanoseconds: world.now) }
+
+    func requestWakeUp(at deadline: Timestamp) {
+        let t = max(deadline.nanoseconds, world.now)
+        if let s = scheduledWake, s <= t { return }
+        scheduledWake = t
+        world.schedule(.proxyWake(proxy: index), at: t)
+    }
+
+    func wake() {
+        if let s = scheduledWake, s <= world.now { scheduledWake = nil }
+        core.processTimers()
+    }
+
+    func connect(_ connection: UpstreamConnectionID, to address: String) {
+        guard let host = world.hostIndex[address] else {
+            // No such host: the connect fails after a round trip of nothing.
+            world.schedule(.connectDone(proxy: index, connection: connection.rawValue), at: world.now)
+            return
+        }
+        connections.set(connection.rawValue, host)
+        let rtt = world.linkDelay(host: host, bytes: 0) + world.linkDelay(host: host, bytes: 0)
+        world.schedule(.connectDone(proxy: index, connection: connection.rawValue), at: world.now + rtt)
+    }
+
+    func connectDone(_ connection: UInt64) {
+        let id = UpstreamConnectionID(connection)
+        guard let host = connections[connection] else {
+            core.upstreamConnectFailed(id)
+            return
+        }
+        if world.hosts[Int(host)].up && !world.hosts[Int(host)].partitioned {
+            core.upstreamConnected(id)
+        } else {
+            connections.remove(connection)
+            core.upstreamConnectFailed(id)
+        }
+    }
+
+    func send(_ message: Message, mutation: Mutation, on connection: UpstreamConnectionID) {
+        guard let host = connections[connection.rawValue] else { return }
+        world.sendToHost(proxy: index, connection: connection.rawValue, host: host, message: message)
+    }
+
+    func close(_ connection: UpstreamConnectionID) {
+        connections.remove(connection.rawValue)
+    }
+
+    /// A host's connections reset (a crash): the core hears of each, in id order.
+    func resetConnections(toHost host: Int32) {
+        for (id, h) in connections.sortedEntries where h == host {
+            connections.remove(id)
+            core.upstreamClosed(UpstreamConnectionID(id))
+        }
+    }
+
+    func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {
+        world.answerClient(Int32(downstream.rawValue), from: index, response: response, localReply: nil)
+    }
+
+    func sendLocalReply(_ error: LocalReplyError, to request: Message, downstream: DownstreamID) {
+        world.answerClient(Int32(downstream.rawValue), from: index, response: request, localReply: error.kind)
+    }
+
+    func sendHeartbeatReply(to heartbeat: Message, downstream: DownstreamID) {}
+
+    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue]) {
+        world.askRateLimitService(proxy: index, call: call.rawValue, domain: domain, descriptors: descriptors)
+    }
+}

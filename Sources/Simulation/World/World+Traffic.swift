@@ -1,0 +1,220 @@
+import MetaProtocol
+import NIOCore
+
+/// A group of callers and its own random streams.
+struct SimClient {
+    let model: ClientModel
+    let index: Int32
+    /// Index of its first call template in the world's list.
+    let templateBase: Int
+    let cumulativeWeights: [Double]
+    let payload: Distribution.Sampler
+    var arrivals: SeededRandom
+    var choices: SeededRandom
+    var network: SeededRandom
+    var nextID: UInt64 = 1
+    var nextProxy = 0
+    /// Calls sent and not yet answered: id → (sent at, template, counts for results).
+    var outstanding = IDMap<(sentAt: Int64, template: Int32, measured: Bool)>()
+    /// Prebuilt attributes of each template.
+    let attributes: [Attributes]
+
+    init(model: ClientModel, index: Int32, templateBase: Int, seed: UInt64) {
+        self.model = model
+        self.index = index
+        self.templateBase = templateBase
+        let total = model.mix.reduce(0) { $0 + $1.weight }
+        var running = 0.0
+        cumulativeWeights = model.mix.map { running += $0.weight / total; return running }
+        payload = model.payloadSize.sampler()
+        arrivals = SeededRandom(seed: seed, stream: "client:\(model.name):arrivals")
+        choices = SeededRandom(seed: seed, stream: "client:\(model.name):choices")
+        network = SeededRandom(seed: seed, stream: "network:client:\(model.name)")
+        attributes = model.mix.map { t in
+            var a = Attributes()
+            for kv in t.attributes { a.append(key: kv.key, value: kv.value) }
+            return a
+        }
+    }
+}
+
+extension World {
+    // MARK: clients
+
+    func scheduleNextArrival(_ c: Int32, after t: Int64) {
+        guard let next = clients[Int(c)].model.arrivals.next(after: Double(t) / 1e9, random: &clients[Int(c)].arrivals) else { return }
+        let time = Int64(next * 1e9)
+        if time < durationNs { schedule(.arrival(client: c), at: time) }
+    }
+
+    func arrival(_ c: Int32) {
+        scheduleNextArrival(c, after: now)
+        var choice = 0
+        let u = clients[Int(c)].choices.nextUnit()
+        let weights = clients[Int(c)].cumulativeWeights
+        while choice < weights.count - 1 && u >= weights[choice] { choice += 1 }
+        let template = Int32(clients[Int(c)].templateBase + choice)
+        let payload = max(0, Int(clients[Int(c)].payload.sample(&clients[Int(c)].choices)))
+        let id = clients[Int(c)].nextID
+        clients[Int(c)].nextID += 1
+        let oneway = templates[Int(template)].oneway
+        let measured = now >= warmUpNs
+        // The message carries its template in `streamID`: synthetic calls have no streams.
+        let message = Message(type: oneway ? .oneway : .request, requestID: id, streamID: UInt64(template), headerSize: 0, bodySize: payload,
+                              attributes: clients[Int(c)].attributes[choice], frame: ByteBuffer())
+        if measured { collector.sent(oneway: oneway, at: now) }
+        if !oneway {
+            clients[Int(c)].outstanding.set(id, (now, template, measured))
+            outstanding += 1
+        }
+        if config.bypassProxy {
+            let host = Int32(clients[Int(c)].choices.nextIndex(hosts.count))
+            let job = jobs.insert(Job(proxy: -1, connection: 0, host: host, requestID: id, client: c, template: template, payload: payload,
+                                      arrivedAt: 0, epoch: 0, status: ResponseStatus(category: .success, code: 0), responseSize: 0))
+            schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: payload))
+            return
+        }
+        let proxy: Int32
+        if let fixed = clients[Int(c)].model.proxyInstance {
+            proxy = Int32(fixed % proxies.count)
+        } else {
+            proxy = Int32(clients[Int(c)].nextProxy % proxies.count)
+            clients[Int(c)].nextProxy += 1
+        }
+        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: id, message: message, localReply: nil))
+        schedule(.atProxy(message: m), at: now + clientDelay(client: c, bytes: payload))
+    }
+
+    func atProxy(_ m: Int32) {
+        guard let wire = messages.remove(m) else { return }
+        proxies[Int(wire.proxy)].core.receive(wire.message, from: DownstreamID(UInt64(wire.client)))
+    }
+
+    /// A proxy answers a client: an upstream response, or a local reply.
+    func answerClient(_ c: Int32, from proxy: Int32, response: Message, localReply: LocalReplyError.Kind?) {
+        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: response.requestID, message: response, localReply: localReply))
+        schedule(.atClient(message: m), at: now + clientDelay(client: c, bytes: response.bodySize))
+    }
+
+    func atClient(_ m: Int32) {
+        guard let wire = messages.remove(m) else { return }
+        guard let call = clients[Int(wire.client)].outstanding.remove(wire.requestID) else {
+            violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(wire.requestID), which has none pending (answered twice?)")
+            return
+        }
+        outstanding -= 1
+        guard call.measured else { return }
+        collector.answered(latency: now - call.sentAt, template: call.template, status: wire.message.status, localReply: wire.localReply, at: now)
+    }
+
+    // MARK: hosts
+
+    func sendToHost(proxy: Int32, connection: UInt64, host: Int32, message: Message) {
+        guard !hosts[Int(host)].partitioned else { return }  // lost on the wire
+        let job = jobs.insert(Job(proxy: proxy, connection: connection, host: host, requestID: message.requestID, client: -1,
+                                  template: Int32(truncatingIfNeeded: message.streamID), payload: message.bodySize, arrivedAt: 0, epoch: 0,
+                                  status: ResponseStatus(category: .success, code: 0), responseSize: 0))
+        schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: message.bodySize))
+    }
+
+    func atHost(_ j: Int32) {
+        guard let job = jobs[j] else { return }
+        let h = Int(job.host)
+        guard hosts[h].up, !hosts[h].partitioned else {
+            _ = jobs.remove(j)
+            return
+        }
+        hosts[h].change(now: now, by: 1)
+        let epoch = hosts[h].epoch
+        jobs.modify(j) {
+            $0.arrivedAt = now
+            $0.epoch = epoch
+        }
+        var updated = job
+        updated.arrivedAt = now
+        updated.epoch = epoch
+        let id = j
+        if hosts[h].busy < hosts[h].behaviour.workers {
+            startService(host: Int32(h), job: id)
+        } else if let limit = hosts[h].behaviour.queueLimit, hosts[h].queue.count >= limit {
+            // Turned away: answered "unavailable" at once.
+            hosts[h].change(now: now, by: -1)
+            hosts[h].rejected += 1
+            var rejected = updated
+            rejected.status = ResponseStatus(category: .unavailable, code: 503)
+            _ = jobs.remove(id)
+            finishJob(rejected)
+        } else {
+            hosts[h].queue.append(id)
+            hosts[h].maxQueue = max(hosts[h].maxQueue, hosts[h].queue.count)
+        }
+    }
+
+    func startService(host h: Int32, job: Int32) {
+        guard let j = jobs[job] else { return }
+        hosts[Int(h)].busy += 1
+        let seconds = hosts[Int(h)].serviceSeconds(template: j.template, payload: j.payload)
+        schedule(.serviceDone(host: h, job: job), at: now + Int64(seconds * 1e9))
+    }
+
+    func serviceDone(host h: Int32, job j: Int32) {
+        guard var job = jobs.remove(j) else { return }
+        guard job.epoch == hosts[Int(h)].epoch else { return }  // the host crashed meanwhile
+        hosts[Int(h)].busy -= 1
+        hosts[Int(h)].change(now: now, by: -1)
+        hosts[Int(h)].completions += 1
+        hosts[Int(h)].sojournTotal += Double(now - job.arrivedAt)
+        if hosts[Int(h)].errorProbability > 0, hosts[Int(h)].random.chance(percent: hosts[Int(h)].errorProbability * 100) {
+            hosts[Int(h)].errors += 1
+            job.status = ResponseStatus(category: hosts[Int(h)].behaviour.errorCategory, code: 500)
+        }
+        if let size = hosts[Int(h)].responseSize { job.responseSize = max(0, Int(size.sample(&hosts[Int(h)].random))) } else { job.responseSize = job.payload }
+        if let next = hosts[Int(h)].queue.popFirst() { startService(host: h, job: next) }
+        finishJob(job)
+    }
+
+    /// Sends a host's answer back to the proxy (or the client, without a proxy).
+    func finishJob(_ job: Job) {
+        guard !hosts[Int(job.host)].partitioned else { return }
+        let id = jobs.insert(job)
+        let delay = linkDelay(host: job.host, bytes: job.responseSize)
+        if job.proxy < 0 {
+            var response = responsePrototype
+            response.requestID = job.requestID
+            response.status = job.status
+            response.type = job.status.isSuccess ? .response : .error
+            response.bodySize = job.responseSize
+            _ = jobs.remove(id)
+            let m = messages.insert(WireMessage(client: job.client, proxy: -1, requestID: job.requestID, message: response, localReply: nil))
+            schedule(.atClient(message: m), at: now + delay)
+        } else {
+            schedule(.answerAtProxy(job: id), at: now + delay)
+        }
+    }
+
+    func answerAtProxy(_ j: Int32) {
+        guard let job = jobs.remove(j) else { return }
+        let proxy = proxies[Int(job.proxy)]
+        guard proxy.connections[job.connection] != nil else { return }  // the connection is gone
+        var response = responsePrototype
+        response.requestID = job.requestID
+        response.status = job.status
+        response.type = job.status.isSuccess || job.status.category == .applicationError ? .response : .error
+        response.bodySize = job.responseSize
+        proxy.core.upstreamReceived(response, on: UpstreamConnectionID(job.connection))
+    }
+
+    // MARK: the rate-limit service
+
+    func askRateLimitService(proxy: Int32, call: UInt64, domain: String, descriptors: [KeyValue]) {
+        guard let model = config.rateLimitService else { return }
+        let key = domain + "|" + descriptors.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        var decision: UInt8 = 2
+        if !rateLimitRandom.chance(percent: model.failureProbability * 100) {
+            if rateLimitBuckets[key] == nil { rateLimitBuckets[key] = TokenBucket(model.bucket, now: Timestamp(nanoseconds: now)) }
+            decision = rateLimitBuckets[key]!.tryTake(now: Timestamp(nanoseconds: now)) ? 0 : 1
+        }
+        let delay = Int64(model.latency.sampler().sample(&rateLimitRandom) * 1e9)
+        schedule(.rateLimitAnswer(proxy: proxy, call: call, decision: decision), at: now + delay)
+    }
+}

@@ -1,0 +1,252 @@
+import Histogram
+import MetaProtocol
+import NIOCore
+
+/// One simulation run: clients, proxy instances (real cores) and synthetic hosts, driven by one
+/// event loop in integer-nanosecond virtual time.
+final class World {
+    let config: SimulationConfiguration
+    let durationNs: Int64
+    let warmUpNs: Int64
+    let endNs: Int64
+
+    var now: Int64 = 0
+    var events = EventQueue<Event>(capacity: 4096)
+    var trace = TraceHash()
+    var dispatched: UInt64 = 0
+
+    var proxies: [SimProxy] = []
+    var hosts: [SimHost] = []
+    var hostIndex: [String: Int32] = [:]
+    var clients: [SimClient] = []
+    var templates: [CallTemplate] = []
+    var messages = Pool<WireMessage>()
+    var jobs = Pool<Job>()
+    var clusters: [ClusterConfiguration]
+    var compiled: CompiledConfiguration?
+
+    let clientLatency: Distribution.Sampler
+    let hostLatency: Distribution.Sampler
+    var addedLatencySeconds = 0.0
+
+    // Global rate-limit service: buckets by descriptor key, in first-seen order.
+    var rateLimitBuckets: [String: TokenBucket] = [:]
+    var rateLimitRandom: SeededRandom
+
+    // Results.
+    var collector: ResultCollector
+    var violations: [String] = []
+    var outstanding = 0
+    var scaleEvents: [(Double, Int)] = []
+    var provisioning = false
+    var rateLimitedPerSecond: [Int] = []
+
+    /// The response every host answer starts from (copied, never rebuilt).
+    let responsePrototype = Message(type: .response, requestID: 0, headerSize: 0, bodySize: 0, attributes: Attributes(), frame: ByteBuffer())
+
+    init(_ config: SimulationConfiguration) throws {
+        self.config = config
+        durationNs = config.duration.nanoseconds
+        warmUpNs = config.warmUp.nanoseconds
+        endNs = durationNs + config.drainLimit.nanoseconds
+        clusters = config.proxy.clusters
+        clientLatency = config.network.clientToProxy.latency.sampler()
+        hostLatency = config.network.proxyToHost.latency.sampler()
+        rateLimitRandom = SeededRandom(seed: config.seed, stream: "ratelimit-service")
+        templates = config.clients.flatMap(\.mix)
+        collector = ResultCollector(methods: templates.map { $0.method ?? "-" }, interval: config.timeSeriesInterval.nanoseconds)
+
+        for (c, cluster) in clusters.enumerated() {
+            for h in cluster.hosts { addHost(h.address, cluster: c) }
+        }
+        var templateBase = 0
+        for (i, model) in config.clients.enumerated() {
+            clients.append(SimClient(model: model, index: Int32(i), templateBase: templateBase, seed: config.seed))
+            templateBase += model.mix.count
+        }
+        if !config.bypassProxy {
+            let compiled = try CompiledConfiguration.compile(config.proxy, capabilities: config.capabilities)
+            self.compiled = compiled
+            for i in 0..<max(1, config.proxyInstances) {
+                let proxy = SimProxy(world: self, index: Int32(i))
+                proxy.core = ProxyCore(configuration: compiled, clock: proxy, upstream: proxy, downstream: proxy,
+                                       rateLimitService: config.rateLimitService == nil ? nil : proxy,
+                                       seed: Self.proxySeed(config.seed, instance: i))
+                proxies.append(proxy)
+            }
+        }
+        for i in clients.indices { scheduleNextArrival(Int32(i), after: 0) }
+        for (i, f) in config.faults.enumerated() { schedule(.fault(index: Int32(i)), at: f.at.nanoseconds) }
+        schedule(.sample, at: config.timeSeriesInterval.nanoseconds)
+        if config.autoscaling != nil { schedule(.autoscaleCheck, at: 1_000_000_000) }
+    }
+
+    /// The seed of proxy instance `i`'s core, from its own named stream.
+    static func proxySeed(_ seed: UInt64, instance i: Int) -> UInt64 {
+        var r = SeededRandom(seed: seed, stream: "proxy:\(i)")
+        return r.next()
+    }
+
+    /// A host for `address` in cluster `c`, behaving as its service model says.
+    func addHost(_ address: String, cluster c: Int) {
+        let name = clusters[c].name
+        let service = config.services.first { $0.cluster == name }
+        let behaviour = service?.overrides[address] ?? service?.behaviour ?? HostBehaviour()
+        hostIndex[address] = Int32(hosts.count)
+        var host = SimHost(address: address, cluster: c, behaviour: behaviour, templates: config.clients.flatMap(\.mix), seed: config.seed)
+        host.lastChange = now
+        hosts.append(host)
+    }
+
+    @inline(__always)
+    func schedule(_ event: Event, at time: Int64) {
+        events.push(event, at: max(time, now))
+    }
+
+    // MARK: the loop
+
+    /// Runs until the clients have stopped and every call is answered, or the drain limit.
+    func run() -> SimulationResult {
+        while let (time, event) = events.pop() {
+            if time >= durationNs && outstanding == 0 { break }
+            if time > endNs { break }
+            now = time
+            let words = event.traceWords
+            trace.mix(UInt64(bitPattern: time))
+            trace.mix(words.0 << 56 ^ words.1)
+            dispatched += 1
+            dispatch(event)
+            checkConservation()
+        }
+        return finish()
+    }
+
+    private func dispatch(_ event: Event) {
+        switch event {
+        case .arrival(let c): arrival(c)
+        case .atProxy(let m): atProxy(m)
+        case .proxyWake(let p): proxies[Int(p)].wake()
+        case .connectDone(let p, let c): proxies[Int(p)].connectDone(c)
+        case .atHost(let j): atHost(j)
+        case .serviceDone(let h, let j): serviceDone(host: h, job: j)
+        case .answerAtProxy(let j): answerAtProxy(j)
+        case .atClient(let m): atClient(m)
+        case .rateLimitAnswer(let p, let call, let d):
+            let decision: GlobalRateLimitDecision = d == 0 ? .ok : (d == 1 ? .overLimit : .error)
+            proxies[Int(p)].core.globalRateLimitAnswered(RateLimitCallID(call), decision)
+        case .fault(let i): apply(config.faults[Int(i)].fault)
+        case .sample:
+            collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count)
+            if now < endNs { schedule(.sample, at: now + config.timeSeriesInterval.nanoseconds) }
+        case .autoscaleCheck: autoscaleCheck()
+        case .scaleUp(let n): scaleUp(Int(n))
+        }
+    }
+
+    /// Every accepted request is answered, in flight, or dropped: checked after every event.
+    private func checkConservation() {
+        for p in proxies where !p.core.counters.isConserved {
+            violations.append("t=\(Double(now) / 1e9)s proxy \(p.index): accepted \(p.core.counters.accepted) != completed \(p.core.counters.completed) + active \(p.core.counters.active)")
+        }
+    }
+
+    // MARK: network
+
+    /// One-way delay to or from `host`, in nanoseconds, for `bytes` bytes.
+    func linkDelay(host: Int32, bytes: Int) -> Int64 {
+        var seconds = hostLatency.sample(&hosts[Int(host)].network) + addedLatencySeconds
+        if let bandwidth = config.network.proxyToHost.bandwidth, bytes > 0 { seconds += Double(bytes) / bandwidth }
+        return Int64(seconds * 1e9)
+    }
+
+    func clientDelay(client: Int32, bytes: Int) -> Int64 {
+        var seconds = clientLatency.sample(&clients[Int(client)].network)
+        if let bandwidth = config.network.clientToProxy.bandwidth, bytes > 0 { seconds += Double(bytes) / bandwidth }
+        return Int64(seconds * 1e9)
+    }
+
+    // MARK: results
+
+    private func finish() -> SimulationResult {
+        if collector.windowHasActivity { collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count) }
+        var all = CoreCounters()
+        var coverage: [String: Int] = [:]
+        for p in proxies {
+            let c = p.core.counters
+            all.add(c)
+            violations.append(contentsOf: p.core.invariantViolations().map { "proxy \(p.index): \($0)" })
+            for cluster in p.core.configuration.source.clusters {
+                if let b = p.core.circuitBreaker(cluster.name) {
+                    for r in CircuitBreaker.Resource.allCases where b.overflows(r) > 0 { coverage["breaker \(cluster.name) \(r)", default: 0] += b.overflows(r) }
+                }
+                if let od = p.core.outlierDetector(cluster.name) {
+                    for reason in OutlierDetector.EjectionReason.allCases where od.enforced[reason.rawValue] > 0 {
+                        coverage["ejection \(cluster.name) \(reason)", default: 0] += od.enforced[reason.rawValue]
+                    }
+                }
+            }
+        }
+        for (name, n) in all.filterReplies where n > 0 { coverage["filter \(name)"] = n }
+        for kind in LocalReplyError.Kind.allCases where all.localReplies[Int(kind.rawValue)] > 0 {
+            coverage["local reply \(kind)"] = all.localReplies[Int(kind.rawValue)]
+        }
+        for (name, n) in [("retry", all.retries), ("per-try timeout", all.perTryTimeouts), ("request timeout", all.timeouts),
+                          ("connect failure", all.upstreamConnectFailures), ("reset", all.upstreamResets),
+                          ("global rate limit over limit", all.globalRateLimitOverLimit), ("mirror", all.mirrorsSent)] where n > 0 {
+            coverage[name] = n
+        }
+        if outstanding != 0 { violations.append("\(outstanding) calls were never answered") }
+        for h in hosts where h.busy != 0 || !h.queue.isEmpty {
+            violations.append("host \(h.address) still holds work at the end")
+        }
+        let elapsed = Double(now) / 1e9
+        let hostResults = hosts.map { h -> HostResult in
+            var h = h
+            h.change(now: now, by: 0)
+            let t = max(Double(now), 1)
+            return HostResult(address: h.address, completions: h.completions, errors: h.errors, rejected: h.rejected,
+                              meanInSystem: h.area / t, throughput: Double(h.completions) / (t / 1e9),
+                              meanSojourn: h.completions == 0 ? 0 : h.sojournTotal / Double(h.completions) / 1e9, maxQueue: h.maxQueue)
+        }
+        return SimulationResult(
+            seed: config.seed, traceHash: trace.value, eventsDispatched: dispatched, simulatedSeconds: elapsed,
+            calls: collector.calls, latency: collector.latency, successLatency: collector.successLatency,
+            latencyByMethod: collector.latencyByMethod, proxy: all, proxyInstances: proxies.map { $0.core.counters },
+            hosts: hostResults, timeSeries: collector.windows, coverage: coverage, violations: violations,
+            scaleEvents: scaleEvents)
+    }
+}
+
+extension CoreCounters {
+    /// Adds another instance's counters.
+    mutating func add(_ c: CoreCounters) {
+        accepted += c.accepted
+        heartbeats += c.heartbeats
+        upstreamResponses += c.upstreamResponses
+        for i in localReplies.indices { localReplies[i] += c.localReplies[i] }
+        onewayForwarded += c.onewayForwarded
+        dropped += c.dropped
+        active += c.active
+        retries += c.retries
+        perTryTimeouts += c.perTryTimeouts
+        timeouts += c.timeouts
+        for (k, v) in c.filterReplies { filterReplies[k, default: 0] += v }
+        for (k, v) in c.filterDelays { filterDelays[k, default: 0] += v }
+        globalRateLimitOverLimit += c.globalRateLimitOverLimit
+        globalRateLimitErrors += c.globalRateLimitErrors
+        globalRateLimitTimeouts += c.globalRateLimitTimeouts
+        globalRateLimitFailedOpen += c.globalRateLimitFailedOpen
+        mirrorsSent += c.mirrorsSent
+        mirrorsFailed += c.mirrorsFailed
+        mirrorResponsesDropped += c.mirrorResponsesDropped
+        lateResponsesDropped += c.lateResponsesDropped
+        unknownResponses += c.unknownResponses
+        unexpectedUpstreamFrames += c.unexpectedUpstreamFrames
+        unexpectedDownstreamFrames += c.unexpectedDownstreamFrames
+        upstreamConnects += c.upstreamConnects
+        upstreamConnectFailures += c.upstreamConnectFailures
+        upstreamConnectTimeouts += c.upstreamConnectTimeouts
+        upstreamResets += c.upstreamResets
+        configurationSwaps += c.configurationSwaps
+    }
+}

@@ -1,0 +1,43 @@
+import MetaProtocol
+import Testing
+
+@testable import Simulation
+
+@Suite("Simulation: determinism and soundness")
+struct DeterminismTests {
+    @Test func theSameSeedGivesTheSameRunAndAnotherSeedAnother() throws {
+        let config = Scenarios.simple(seed: 7, behaviour: HostBehaviour(workers: 2, serviceTime: .exponential(mean: 0.01), errorProbability: 0.05))
+        let a = try Simulation.run(config), b = try Simulation.run(config)
+        #expect(a.traceHash == b.traceHash)
+        #expect(a.eventsDispatched == b.eventsDispatched)
+        #expect(a.calls == b.calls)
+        #expect(a.latency == b.latency)
+        #expect(a.timeSeries == b.timeSeries)
+        var other = config
+        other.seed = 8
+        let c = try Simulation.run(other)
+        #expect(c.traceHash != a.traceHash)
+        #expect(a.violations == [] && c.violations == [])
+    }
+
+    @Test func everyCallIsAnsweredAndCounted() throws {
+        let r = try Simulation.run(Scenarios.simple(behaviour: HostBehaviour(serviceTime: .constant(0.002))))
+        #expect(r.violations == [])
+        #expect(r.calls.sent > 900 && r.calls.sent < 1100, "about 100 a second for 10 s")
+        #expect(r.calls.answered == r.calls.sent)
+        #expect(r.calls.success == r.calls.sent)
+        #expect(r.proxy.accepted == r.calls.sent && r.proxy.upstreamResponses == r.calls.sent)
+        // Constant 2 ms service, three hosts at 100/s: almost never a queue.
+        #expect(abs(r.latencySeconds(atPercentile: 50) - 0.002) < 0.0001)
+        #expect(r.hosts.map(\.completions).reduce(0, +) == r.calls.sent)
+        #expect(r.timeSeries.count >= 10)
+    }
+
+    @Test func replicationsDoNotDependOnThreads() throws {
+        let config = Scenarios.simple(seed: 100, behaviour: HostBehaviour(serviceTime: .exponential(mean: 0.005)), duration: .seconds(3))
+        let parallel = try Simulation.replicate(config, count: 6, parallel: true)
+        let serial = try Simulation.replicate(config, count: 6, parallel: false)
+        #expect(parallel.map(\.traceHash) == serial.map(\.traceHash))
+        #expect(Set(parallel.map(\.traceHash)).count == 6)
+    }
+}
