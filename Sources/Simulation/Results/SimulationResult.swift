@@ -68,6 +68,10 @@ public struct HostResult: Sendable, Hashable {
     public var throughput: Double
     /// Mean time a request spent in the host, seconds.
     public var meanSojourn: Double
+    /// Share of requests that had to wait for a worker.
+    public var waitedFraction: Double
+    /// Mean wait for a worker, seconds.
+    public var meanWait: Double
     public var maxQueue: Int
 }
 

@@ -72,6 +72,7 @@ struct Job {
     var payload: Int
     /// When it reached the host, and the host's life it belongs to (a crash starts a new one).
     var arrivedAt: Int64
+    var startedAt: Int64
     var epoch: Int32
     var status: ResponseStatus
     var responseSize: Int

@@ -22,12 +22,16 @@ struct SimHost {
     var busy = 0
     var queue = RingBuffer<Int32>()
 
-    // For Little's law and utilization: time-integral of requests in the host.
+    // For Little's law and queueing checks, from the end of the warm-up: time-integral of the
+    // requests in the host, completions, their time in the host and their wait for a worker.
     var inSystem = 0
     var lastChange: Int64 = 0
+    var measureFrom: Int64 = 0
     var area: Double = 0
     var completions = 0
     var sojournTotal: Double = 0
+    var waited = 0
+    var waitTotal: Double = 0
     var errors = 0
     var rejected = 0
     var maxQueue = 0
@@ -46,7 +50,7 @@ struct SimHost {
 
     /// Accounts the time since the last change before the number in the host changes.
     mutating func change(now: Int64, by delta: Int) {
-        area += Double(inSystem) * Double(now - lastChange)
+        if now > measureFrom { area += Double(inSystem) * Double(now - max(lastChange, measureFrom)) }
         lastChange = now
         inSystem += delta
     }

@@ -70,7 +70,7 @@ extension World {
         if config.bypassProxy {
             let host = Int32(clients[Int(c)].choices.nextIndex(hosts.count))
             let job = jobs.insert(Job(proxy: -1, connection: 0, host: host, requestID: id, client: c, template: template, payload: payload,
-                                      arrivedAt: 0, epoch: 0, status: ResponseStatus(category: .success, code: 0), responseSize: 0))
+                                      arrivedAt: 0, startedAt: 0, epoch: 0, status: ResponseStatus(category: .success, code: 0), responseSize: 0))
             schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: payload))
             return
         }
@@ -112,7 +112,7 @@ extension World {
     func sendToHost(proxy: Int32, connection: UInt64, host: Int32, message: Message) {
         guard !hosts[Int(host)].partitioned else { return }  // lost on the wire
         let job = jobs.insert(Job(proxy: proxy, connection: connection, host: host, requestID: message.requestID, client: -1,
-                                  template: Int32(truncatingIfNeeded: message.streamID), payload: message.bodySize, arrivedAt: 0, epoch: 0,
+                                  template: Int32(truncatingIfNeeded: message.streamID), payload: message.bodySize, arrivedAt: 0, startedAt: 0, epoch: 0,
                                   status: ResponseStatus(category: .success, code: 0), responseSize: 0))
         schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: message.bodySize))
     }
@@ -152,6 +152,8 @@ extension World {
 
     func startService(host h: Int32, job: Int32) {
         guard let j = jobs[job] else { return }
+        let now = self.now
+        jobs.modify(job) { $0.startedAt = now }
         hosts[Int(h)].busy += 1
         let seconds = hosts[Int(h)].serviceSeconds(template: j.template, payload: j.payload)
         schedule(.serviceDone(host: h, job: job), at: now + Int64(seconds * 1e9))
@@ -162,8 +164,12 @@ extension World {
         guard job.epoch == hosts[Int(h)].epoch else { return }  // the host crashed meanwhile
         hosts[Int(h)].busy -= 1
         hosts[Int(h)].change(now: now, by: -1)
-        hosts[Int(h)].completions += 1
-        hosts[Int(h)].sojournTotal += Double(now - job.arrivedAt)
+        if job.arrivedAt >= hosts[Int(h)].measureFrom {
+            hosts[Int(h)].completions += 1
+            hosts[Int(h)].sojournTotal += Double(now - job.arrivedAt)
+            if job.startedAt > job.arrivedAt { hosts[Int(h)].waited += 1 }
+            hosts[Int(h)].waitTotal += Double(job.startedAt - job.arrivedAt)
+        }
         if hosts[Int(h)].errorProbability > 0, hosts[Int(h)].random.chance(percent: hosts[Int(h)].errorProbability * 100) {
             hosts[Int(h)].errors += 1
             job.status = ResponseStatus(category: hosts[Int(h)].behaviour.errorCategory, code: 500)

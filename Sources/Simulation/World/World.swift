@@ -95,6 +95,7 @@ final class World {
         hostIndex[address] = Int32(hosts.count)
         var host = SimHost(address: address, cluster: c, behaviour: behaviour, templates: config.clients.flatMap(\.mix), seed: config.seed)
         host.lastChange = now
+        host.measureFrom = max(now, warmUpNs)
         hosts.append(host)
     }
 
@@ -203,10 +204,12 @@ final class World {
         let hostResults = hosts.map { h -> HostResult in
             var h = h
             h.change(now: now, by: 0)
-            let t = max(Double(now), 1)
+            let t = max(Double(now - h.measureFrom), 1)
+            let n = Double(max(1, h.completions))
             return HostResult(address: h.address, completions: h.completions, errors: h.errors, rejected: h.rejected,
                               meanInSystem: h.area / t, throughput: Double(h.completions) / (t / 1e9),
-                              meanSojourn: h.completions == 0 ? 0 : h.sojournTotal / Double(h.completions) / 1e9, maxQueue: h.maxQueue)
+                              meanSojourn: h.sojournTotal / n / 1e9, waitedFraction: Double(h.waited) / n, meanWait: h.waitTotal / n / 1e9,
+                              maxQueue: h.maxQueue)
         }
         return SimulationResult(
             seed: config.seed, traceHash: trace.value, eventsDispatched: dispatched, simulatedSeconds: elapsed,
