@@ -4,6 +4,11 @@
 /// Survives configuration swaps while the cluster's definition is unchanged, so breakers,
 /// ejections and connections carry over.
 final class ClusterRuntime {
+    /// A number the core gives each runtime: timers name runtimes by it.
+    var serial = 0
+    /// Replaced by a configuration swap: it serves only the requests that started with it
+    /// (their retries included), and its connections close as they fall idle.
+    var retired = false
     let compiled: CompiledCluster
     var name: String { compiled.name }
     var hosts: [HostConfiguration] { compiled.configuration.hosts }

@@ -76,10 +76,10 @@ extension ProxyCore {
             }
         }
         for mirror in route.mirrors where random.chance(percent: mirror.percentage) {
-            sendMirror(record.exchange, requestMutation: record.exchange.requestMutation, to: mirror.target, hashKey: record.hashKey)
+            sendMirror(record.exchange, requestMutation: record.exchange.requestMutation, to: mirror.target, in: record.configuration, hashKey: record.hashKey)
         }
-        guard case .cluster(let clusterIndex, let subset) = target, let cluster = runtime(for: clusterIndex, in: record.configuration) else {
-            let name: String = if case .missing(let n) = target { n } else { "?" }
+        guard let (cluster, subset) = resolve(target, in: record.configuration) else {
+            let name: String = if case .missing(let n) = target { n } else { "the cluster as configured" }
             finishLocally(key, LocalReplyError(.clusterNotFound, message: "no cluster \(name)"))
             return
         }
@@ -94,13 +94,17 @@ extension ProxyCore {
         startTry(key, record)
     }
 
-    /// The runtime serving cluster `index` of `configuration`: the current one when the
-    /// configuration is current, else the current runtime of the same name (a request that
-    /// started before a swap goes on with the cluster as it is now).
-    func runtime(for index: Int, in configuration: CompiledConfiguration) -> ClusterRuntime? {
-        if configuration === self.configuration { return clusters[index] }
-        let name = configuration.clusters[index].name
-        return clusters.first { $0.name == name }
+    /// The runtime and subset serving `target` of `configuration`. For the current configuration
+    /// that is its own cluster; a request that started before a swap goes on with the current
+    /// cluster of the same name, its subset found again by name (nil if it is gone).
+    func resolve(_ target: DestinationTarget, in configuration: CompiledConfiguration) -> (ClusterRuntime, Int?)? {
+        guard case .cluster(let index, let subset) = target else { return nil }
+        if configuration === self.configuration { return (clusters[index], subset) }
+        let compiled = configuration.clusters[index]
+        guard let runtime = clusters.first(where: { $0.name == compiled.name }) else { return nil }
+        guard let subset else { return (runtime, nil) }
+        guard let same = runtime.compiled.subsetIndex(compiled.subsets[subset].name) else { return nil }
+        return (runtime, same)
     }
 
     // MARK: answers

@@ -40,10 +40,10 @@ extension ProxyCore {
             counters.upstreamConnectTimeouts += 1
             upstream.close(id)
             upstreamConnectFailed(id)
-        case .outlierSweep(let identity):
-            guard let cluster = clusters.first(where: { ObjectIdentifier($0) == identity }), cluster.outlier != nil else { return }
+        case .outlierSweep(let serial):
+            guard let cluster = clusters.first(where: { $0.serial == serial }), cluster.outlier != nil else { return }
             if cluster.outlier!.sweep(now: now, random: &random) { cluster.healthChanged() }
-            schedule(.outlierSweep(identity), at: cluster.outlier!.nextSweep)
+            schedule(.outlierSweep(serial), at: cluster.outlier!.nextSweep)
         }
     }
 }

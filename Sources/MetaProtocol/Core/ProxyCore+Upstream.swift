@@ -220,7 +220,21 @@ extension ProxyCore {
                 counters.lateResponsesDropped += 1
             }
         }
-        if !multiplexed { drainPending(cluster, host) }
+        if cluster.retired {
+            closeIfIdle(id)
+        } else if !multiplexed {
+            drainPending(cluster, host)
+        }
+    }
+
+    /// Closes connection `id` if nothing rides on it and nothing waits for its host: how a
+    /// runtime retired by a swap lets its connections go once its last try is answered.
+    func closeIfIdle(_ id: UpstreamConnectionID) {
+        guard let connection = connections[id.rawValue], connection.inFlight.isEmpty, connection.state == .ready,
+            connection.cluster.pools[connection.host].pendingCount == 0
+        else { return }
+        upstream.close(id)
+        connectionGone(id, failure: .reset)
     }
 
     /// The current try got an answer: outlier bookkeeping, then retry or forward.
@@ -287,10 +301,11 @@ extension ProxyCore {
 
     // MARK: mirrors
 
-    /// Sends a copy of a request to `target`, fire-and-forget: only on a connection ready now
-    /// (a missing one is opened for later mirrors); its answer is dropped.
-    func sendMirror(_ exchange: Exchange, requestMutation: Mutation, to target: DestinationTarget, hashKey: UInt64?) {
-        guard case .cluster(let index, let subset) = target, let cluster = runtime(for: index, in: configuration),
+    /// Sends a copy of a request to `target`, fire-and-forget: only on a multiplexed connection
+    /// ready now (a missing one is opened for later mirrors) — a mirror never waits and never
+    /// holds a connection to itself; its answer is dropped.
+    func sendMirror(_ exchange: Exchange, requestMutation: Mutation, to target: DestinationTarget, in configuration: CompiledConfiguration, hashKey: UInt64?) {
+        guard let (cluster, subset) = resolve(target, in: configuration), cluster.compiled.configuration.multiplexing,
             let host = cluster.pick(subset: subset, hashKey: hashKey, avoid: [], random: &random)
         else {
             counters.mirrorsFailed += 1

@@ -37,6 +37,7 @@ public final class ProxyCore {
     var nextRateLimitCall: UInt64 = 1
     /// Cluster runtimes of the current configuration, by compiled cluster index.
     var clusters: [ClusterRuntime] = []
+    var nextClusterSerial = 0
     var chain: FilterChain
     /// Route stats by route name, kept across configuration swaps.
     private var routeStatsByName: [String: RouteStats] = [:]
@@ -81,10 +82,20 @@ public final class ProxyCore {
         clusters = configuration.clusters.map { compiled in
             if let old = previous[compiled.name], old.compiled.configuration == compiled.configuration { return old }
             let runtime = ClusterRuntime(compiled, now: now)
+            runtime.serial = nextClusterSerial
+            nextClusterSerial += 1
             runtime.stats.id = clusterStatsByID.count
             clusterStatsByID.append(runtime.stats)
-            if let detector = runtime.outlier { schedule(.outlierSweep(ObjectIdentifier(runtime)), at: detector.nextSweep) }
+            if let detector = runtime.outlier { schedule(.outlierSweep(runtime.serial), at: detector.nextSweep) }
             return runtime
+        }
+        // Runtimes the new configuration does not keep: their idle connections close now, the
+        // others once their last try is answered.
+        for old in previous.values.sorted(by: { $0.serial < $1.serial }) where !clusters.contains(where: { $0 === old }) {
+            old.retired = true
+            for host in old.pools.indices {
+                for id in old.pools[host].connections { closeIfIdle(id) }
+            }
         }
         let routeStats = configuration.routes.map { route in
             if let existing = routeStatsByName[route.name] { return existing }

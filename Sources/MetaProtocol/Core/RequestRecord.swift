@@ -132,5 +132,5 @@ enum TimerEvent: Sendable {
     case resumeFilters(SlabKey, generation: UInt32)
     case rateLimitTimeout(RateLimitCallID)
     case connectTimeout(UpstreamConnectionID)
-    case outlierSweep(ObjectIdentifier)
+    case outlierSweep(Int)
 }

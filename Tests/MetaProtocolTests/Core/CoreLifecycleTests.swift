@@ -378,6 +378,38 @@ struct CoreLifecycleTests {
         #expect(d.core.isIdle)
         #expect(d.core.routeStats.map(\.name) == ["new", "old"])
     }
+
+    @Test func aRequestHeldAcrossASwapFindsItsSubsetByNameAndTheOldPoolDrains() throws {
+        // Before: v2 is subset 1 (hosts 2, 3). After: subset 1 is v1 and v2 is host 4 alone.
+        func config(_ versions: [String], subsets: [String]) -> ProxyConfiguration {
+            let cluster = Configs.cluster("svc", hosts: versions.count, labels: { ["version": versions[$0]] },
+                                          subsets: subsets.map { SubsetConfiguration(name: $0, labels: ["version": $0]) })
+            let slow = RouteConfiguration(name: "slow", match: [AttributeCondition("method", .exact("slow"))],
+                                          destinations: [RouteDestination(cluster: "svc", subset: "v2")],
+                                          fault: FaultInjection(delay: (.seconds(1), 100)))
+            var c = Configs.single(route: RouteConfiguration(name: "rest", destinations: [RouteDestination(cluster: "svc", subset: "v1")]), cluster: cluster)
+            c.routes.insert(slow, at: 0)
+            return c
+        }
+        let capabilities = CodecCapabilities(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)
+        let d = try TestDriver.make(config(["v1", "v1", "v2", "v2"], subsets: ["v1", "v2"]))
+        d.request([("method", "fast")], id: 1)
+        d.request([("method", "fast")], id: 2)
+        d.answer(1)
+        d.request([("method", "slow")], id: 3)
+        #expect(d.sent.count == 2, "the slow one is held by its delay")
+        let busy = d.sent[0].connection, idle = d.sent[1].connection
+        d.core.apply(try CompiledConfiguration.compile(config(["v0", "v1", "v1", "v1", "v2"], subsets: ["v0", "v1", "v2"]), capabilities: capabilities))
+        #expect(d.closed == [idle], "the replaced pool lets its idle connection go at once")
+        d.answer(0)
+        #expect(d.closed == [idle, busy], "and the busy one once its answer is in")
+        d.advance(to: 1)
+        #expect(d.sent.count == 3)
+        #expect(d.host(of: d.sent[2]) == "10.0.3.4:20880", "v2 is found by name in the new cluster")
+        d.answer(2)
+        #expect(d.responses.map(\.message.requestID) == [2, 1, 3])
+        #expect(d.core.isIdle && d.core.counters.isConserved)
+    }
 }
 
 /// Filters of a driver's own: stop a request with a local reply, or replace an upstream answer
