@@ -107,7 +107,9 @@ extension ProxyCore {
                 tryFailed(head, .perTryTimeout)
             }
         }
-        if deadlines[q].eventAt == nil, let head = deadlines[q].head, let link = link(head, deadlines[q].kind) {
+        // A deadline started while the loop ran (a retry's per-try timeout) may have armed an
+        // event later than the head's: the head decides.
+        if let head = deadlines[q].head, let link = link(head, deadlines[q].kind), deadlines[q].eventAt.map({ $0 > link.deadline }) ?? true {
             deadlines[q].eventAt = link.deadline
             schedule(.deadlineQueue(q), at: link.deadline)
         }

@@ -120,9 +120,12 @@ extension ProxyCore {
         }
         var answer = response
         answer.requestID = record.exchange.request.requestID
-        downstream.send(answer, mutation: record.exchange.responseMutation, to: record.exchange.downstream)
+        let mutation = record.exchange.responseMutation, client = record.exchange.downstream
         counters.upstreamResponses += 1
+        // Bookkeeping first, then the send: a transport may call back into the core from
+        // `send` (a client gone), and must find the request finished, not half-way.
         complete(key, record, .response(response.status ?? ResponseStatus(category: .success, code: 0)))
+        downstream.send(answer, mutation: mutation, to: client)
     }
 
     /// Answers the request with a protocol-native error reply. A oneway call has no answer:
@@ -132,18 +135,19 @@ extension ProxyCore {
         if runResponseFilters {
             for filter in record.chain.responseFilters { _ = filter.onResponse(&record.exchange, response: nil, now: now) }
         }
-        if !record.isOneway {
-            downstream.sendLocalReply(error, to: record.exchange.request, downstream: record.exchange.downstream)
-        }
+        let request = record.isOneway ? nil : record.exchange.request
+        let client = record.exchange.downstream
         counters.localReplies[Int(error.kind.rawValue)] += 1
         complete(key, record, .localReply(error.kind))
+        if let request { downstream.sendLocalReply(error, to: request, downstream: client) }
     }
 
     /// Ends a request: gives back everything it holds, tells the filters, forgets it.
     func complete(_ key: SlabKey, _ known: RequestRecord? = nil, _ outcome: ExchangeOutcome) {
         stopDeadline(key, .request, known)
         stopDeadline(key, .tryTimeout, known)
-        guard let record = requests.remove(key) else { return }
+        // A stale `known` (its slot already reused) must not finish the slot's new request.
+        guard known == nil || requests[key] === known, let record = requests.remove(key) else { return }
         endTry(record)
         if let cluster = record.cluster {
             if record.holds.contains(.request) { cluster.breaker.release(.requests) }

@@ -18,19 +18,21 @@ extension ProxyCore {
             send(key, record, on: connection)
             return
         }
-        // No connection can take it now: open one if allowed, and wait for it.
+        // No connection can take it now: queue it, and open a connection if the pool may grow.
+        // Queued before the connect is asked for: a transport may connect at once, from inside
+        // `connect`, and the new connection must find the request waiting.
         let pool = cluster.pools[host]
-        let opening = pool.connections.contains { connections[$0.rawValue]?.state == .connecting }
-        let mayOpen = cluster.compiled.configuration.multiplexing ? pool.connections.count < cluster.compiled.configuration.connectionsPerHost : !opening
-        if mayOpen {
+        var open = false
+        if poolMayGrow(cluster, host, waiting: pool.pendingCount + 1) {
             if cluster.breaker.tryTake(.connections) {
-                openConnection(cluster, host)
+                open = true
             } else if pool.connections.isEmpty {
                 tryFailed(key, .overflow("circuit breaker: max connections"))
                 return
             }
         }
         guard cluster.breaker.tryTake(.pendingRequests) else {
+            if open { openConnection(cluster, host) }
             tryFailed(key, .overflow("circuit breaker: max pending requests"))
             return
         }
@@ -38,6 +40,17 @@ extension ProxyCore {
         cluster.pools[host].enqueue(key)
         record.phase = .pending
         record.holds.insert(.pending)
+        if open { openConnection(cluster, host) }
+    }
+
+    /// Whether `host`'s pool may open another connection with `waiting` requests queued: a
+    /// multiplexed pool up to its connections per host; a pool of one-request connections
+    /// while fewer connections are opening than requests wait (as an HTTP/1 pool does).
+    func poolMayGrow(_ cluster: ClusterRuntime, _ host: Int, waiting: Int) -> Bool {
+        let connections = cluster.pools[host].connections
+        if cluster.compiled.configuration.multiplexing { return connections.count < cluster.compiled.configuration.connectionsPerHost }
+        let opening = connections.count { self.connections[$0.rawValue]?.state == .connecting }
+        return opening < waiting
     }
 
     /// A connection to `host` that can take a request now: the least busy ready one.
@@ -81,9 +94,10 @@ extension ProxyCore {
         record.tryStartedAt = now
         if record.isOneway {
             // No answer will come: the call is done once it is written.
-            upstream.send(message, mutation: record.exchange.requestMutation, on: id)
+            let mutation = record.exchange.requestMutation
             counters.onewayForwarded += 1
             complete(key, record, .oneway)
+            upstream.send(message, mutation: mutation, on: id)
             return
         }
         let attempt = record.attempt
@@ -134,15 +148,17 @@ extension ProxyCore {
     }
 
     /// Sends waiting requests of `host` on its connections while they can take them; with
-    /// one-request connections, opens another while requests still wait and none is opening.
+    /// one-request connections, opens more while requests still wait.
     func drainPending(_ cluster: ClusterRuntime, _ host: Int) {
         while cluster.pools[host].pendingCount > 0, let id = readyConnection(cluster, host), let key = cluster.pools[host].dequeue() {
             send(key, on: id)
         }
-        if cluster.pools[host].pendingCount > 0, !cluster.compiled.configuration.multiplexing,
-            !cluster.pools[host].connections.contains(where: { connections[$0.rawValue]?.state == .connecting }),
-            cluster.breaker.tryTake(.connections)
+        // One-request connections: one opening per request still waiting, as the breaker
+        // allows (without counting an overflow: no request is refused here).
+        while !cluster.compiled.configuration.multiplexing, cluster.pools[host].pendingCount > 0,
+            poolMayGrow(cluster, host, waiting: cluster.pools[host].pendingCount), cluster.breaker.canTake(.connections)
         {
+            _ = cluster.breaker.tryTake(.connections)
             openConnection(cluster, host)
         }
     }
@@ -181,18 +197,26 @@ extension ProxyCore {
         }
         if case .connectFailure = failure { recordOutcome(cluster, connection.host, .gatewayFailure) }
         let host = connection.host
-        if cluster.pools[host].connections.isEmpty && cluster.pools[host].pendingCount > 0 {
-            // Requests still wait for this host. After a failed connect they fail (a retry may
-            // take them elsewhere); after a close, a new connection is opened for them.
-            if case .reset = failure, cluster.breaker.tryTake(.connections) {
-                openConnection(cluster, host)
-                return
+        guard cluster.pools[host].pendingCount > 0 else { return }
+        // Requests still wait for this host. After a close, connections are opened for them as
+        // the pool allows; after a failed connect, only the connections already opening may
+        // serve them.
+        if case .reset = failure {
+            if cluster.compiled.configuration.multiplexing {
+                if cluster.pools[host].connections.isEmpty, cluster.breaker.tryTake(.connections) { openConnection(cluster, host) }
+            } else {
+                drainPending(cluster, host)
             }
-            while let key = cluster.pools[host].dequeue() {
-                requests[key]?.holds.remove(.pending)
-                cluster.breaker.release(.pendingRequests)
-                tryFailed(key, failure)
-            }
+        }
+        guard cluster.pools[host].connections.isEmpty else { return }
+        // None is left: they fail (a retry may take them elsewhere). The queue is emptied
+        // before any fails, so a request arriving from inside a reply is not failed with them.
+        var waiting: [SlabKey] = []
+        while let key = cluster.pools[host].dequeue() { waiting.append(key) }
+        for key in waiting {
+            requests[key]?.holds.remove(.pending)
+            cluster.breaker.release(.pendingRequests)
+            tryFailed(key, failure)
         }
     }
 

@@ -2,7 +2,10 @@
 /// SwiftNIO, or the simulator — implements them; the core never owns a socket, a thread, a
 /// clock or a random generator of its own (it is handed a seed).
 ///
-/// All calls into the core and out of it happen on one thread of the driver's choosing.
+/// All calls into the core and out of it happen on one thread of the driver's choosing. A
+/// driver may call back into the core from inside a seam call (connect at once, answer from
+/// inside `send`, close a client from inside its reply): the core makes every seam call with
+/// its own state settled, as its last step.
 
 /// Identifies a downstream connection (a client) to the driver.
 public struct DownstreamID: Hashable, Sendable, CustomStringConvertible {
