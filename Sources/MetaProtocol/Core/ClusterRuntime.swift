@@ -98,9 +98,18 @@ struct UpstreamConnection {
     var inFlight = IDMap<InFlight>()
     var nextRequestID: UInt64 = 1
     let multiplexed: Bool
+    /// Entries of `inFlight` no one waits for (mirrors, tries given up): their answers may
+    /// never come, and each holds an id and memory until it does.
+    var unanswered = 0
+
+    /// Unanswered entries past which a connection takes no more requests and closes once only
+    /// such entries are left: an upstream that stops answering cannot grow the table forever.
+    static let maxUnanswered = 1024
+
+    var isClogged: Bool { unanswered >= Self.maxUnanswered }
 
     /// Whether it can take one more request now.
-    var canTakeRequest: Bool { state == .ready && (multiplexed || inFlight.isEmpty) }
+    var canTakeRequest: Bool { state == .ready && !isClogged && (multiplexed || inFlight.isEmpty) }
 
     /// What an upstream id stands for.
     enum InFlight {

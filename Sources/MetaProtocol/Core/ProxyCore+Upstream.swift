@@ -126,7 +126,11 @@ extension ProxyCore {
         // the stored one would copy its in-flight table.
         if let id = record.connection, let multiplexed = connections[id.rawValue]?.multiplexed, connections[id.rawValue]?.inFlight[upstreamID] != nil {
             if multiplexed {
-                connections.withValue(id.rawValue) { $0.inFlight.set(upstreamID, .abandoned) }
+                connections.withValue(id.rawValue) {
+                    $0.inFlight.set(upstreamID, .abandoned)
+                    $0.unanswered += 1
+                }
+                closeIfClogged(id)
             } else {
                 // A connection that carries one request at a time would stay busy until the
                 // abandoned answer came, if ever: close it instead.
@@ -235,8 +239,10 @@ extension ProxyCore {
         switch entry {
         case .mirror:
             counters.mirrorResponsesDropped += 1
+            connections.withValue(id.rawValue) { $0.unanswered -= 1 }
         case .abandoned:
             counters.lateResponsesDropped += 1
+            connections.withValue(id.rawValue) { $0.unanswered -= 1 }
         case .request(let key, let attempt):
             if let record = requests[key], record.attempt == attempt, record.connection == id {
                 tryAnswered(key, record, message)
@@ -248,7 +254,17 @@ extension ProxyCore {
             closeIfIdle(id)
         } else if !multiplexed {
             drainPending(cluster, host)
+        } else {
+            closeIfClogged(id)
         }
+    }
+
+    /// Closes connection `id` once it is clogged and every entry left on it is unanswered.
+    func closeIfClogged(_ id: UpstreamConnectionID) {
+        guard let connection = connections[id.rawValue], connection.isClogged, connection.inFlight.count == connection.unanswered else { return }
+        counters.upstreamConnectionsClogged += 1
+        upstream.close(id)
+        connectionGone(id, failure: .reset)
     }
 
     /// Closes connection `id` if nothing rides on it and nothing waits for its host: how a
@@ -344,8 +360,14 @@ extension ProxyCore {
         guard let upstreamID = connections.withValue(id.rawValue, { $0.allocateRequestID(bits: bits) }) else { return }
         var message = exchange.request
         message.requestID = upstreamID
-        if message.type != .oneway { connections.withValue(id.rawValue) { $0.inFlight.set(upstreamID, .mirror) } }
+        if message.type != .oneway {
+            connections.withValue(id.rawValue) {
+                $0.inFlight.set(upstreamID, .mirror)
+                $0.unanswered += 1
+            }
+        }
         counters.mirrorsSent += 1
         upstream.send(message, mutation: requestMutation, on: id)
+        closeIfClogged(id)
     }
 }

@@ -42,6 +42,8 @@ public struct CoreCounters: Sendable, Hashable {
     public var upstreamConnectFailures = 0
     public var upstreamConnectTimeouts = 0
     public var upstreamResets = 0
+    /// Upstream connections closed because too many of their requests went unanswered.
+    public var upstreamConnectionsClogged = 0
     public var configurationSwaps = 0
 
     public init() {}

@@ -250,6 +250,7 @@ extension CoreCounters {
         upstreamConnectFailures += c.upstreamConnectFailures
         upstreamConnectTimeouts += c.upstreamConnectTimeouts
         upstreamResets += c.upstreamResets
+        upstreamConnectionsClogged += c.upstreamConnectionsClogged
         configurationSwaps += c.configurationSwaps
     }
 }

@@ -216,6 +216,22 @@ struct CoreLifecycleTests {
         #expect(d.connects.count == 2, "a new connection replaces the broken one")
     }
 
+    @Test func aConnectionWhoseAnswersStopComingIsRetired() throws {
+        let route = RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")], timeout: .milliseconds(50))
+        let d = try TestDriver.make(Configs.single(route: route, cluster: Configs.cluster("svc", hosts: 1, breaker: .init(maxRequests: 5000))))
+        let n = UpstreamConnection.maxUnanswered + 6
+        for id in 1...n { d.request([], id: UInt64(id)) }
+        #expect(Set(d.sent.map(\.connection)).count == 1)
+        d.advance(to: 0.05)
+        #expect(d.localReplies.count == n, "all time out")
+        #expect(d.core.counters.upstreamConnectionsClogged == 1)
+        #expect(d.closed == [d.sent[0].connection], "its table of unanswered ids does not grow forever")
+        d.request([], id: UInt64(n + 1))
+        #expect(d.sent.last!.connection != d.sent[0].connection, "a new connection takes over")
+        d.answer(n)
+        #expect(d.responses.count == 1 && d.core.isIdle)
+    }
+
     @Test func aClientLeavingDropsItsRequests() throws {
         let d = try TestDriver.make(Configs.single())
         d.request([], id: 1, from: 1)
