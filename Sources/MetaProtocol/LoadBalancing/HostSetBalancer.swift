@@ -2,9 +2,11 @@
 ///
 /// 1. **Priority** — each level's health is `min(100, 1.4 · 100 · healthy / total)` (integer
 ///    percent); traffic fills P0 up to its health and spills to P1, P2… in order
-///    (``priorityLoads(_:overprovisioningFactor:)``).
-/// 2. **Panic** — if the chosen level has fewer healthy hosts than the panic threshold (50 %),
-///    it balances over all its hosts, healthy or not.
+///    (``priorityState(_:overprovisioningFactor:panicThresholdPercent:)``).
+/// 2. **Panic** — only when the levels together cannot carry all traffic (their health sums to
+///    less than 100): a level with fewer healthy hosts than the panic threshold (50 %) balances
+///    over all its hosts, healthy or not; if every level is in panic, traffic is spread over
+///    the levels by host count.
 /// 3. **Locality** (optional) — localities are picked by EDF on
 ///    `weight · min(100, 1.4 · 100 · healthy / total)`, then a host within the locality.
 ///
@@ -60,12 +62,17 @@ public struct HostSetBalancer: LoadBalancer {
     }
 
     private var levels: [Level] = []
-    /// Percent of traffic per level, summing to 100 (all to P0 when nothing is healthy).
+    /// Percent of traffic per level, summing to 100 — or all 0 when no host can be picked
+    /// (nothing healthy and panic turned off).
     public private(set) var loads: [Int] = []
+    /// Per level, whether it balances over all its hosts.
+    public private(set) var panic: [Bool] = []
     private let settings: Settings
+    private let consistentHashing: Bool
 
     public init(_ members: [Member], settings: Settings) {
         self.settings = settings
+        consistentHashing = settings.policy.isConsistentHashing
         guard let maxPriority = members.map(\.priority).max() else { return }
         let useLocalities = settings.localityWeights != nil && !settings.policy.isConsistentHashing
         for priority in 0...maxPriority {
@@ -93,7 +100,10 @@ public struct HostSetBalancer: LoadBalancer {
             }
             levels.append(level)
         }
-        loads = Self.priorityLoads(levels.map { ($0.healthy, $0.total) }, overprovisioningFactor: settings.overprovisioningFactor)
+        let state = Self.priorityState(levels.map { ($0.healthy, $0.total) }, overprovisioningFactor: settings.overprovisioningFactor,
+                                       panicThresholdPercent: settings.panicThresholdPercent)
+        loads = state.loads
+        panic = state.panic
     }
 
     /// A level's health: `min(100, factor · healthy / total)`, in integer percent.
@@ -106,41 +116,64 @@ public struct HostSetBalancer: LoadBalancer {
         Int(weight) * health(healthy: healthy, total: total, overprovisioningFactor: overprovisioningFactor)
     }
 
-    /// Percent of traffic per priority level. Levels are filled in order up to their health;
-    /// when the levels' health sums to less than 100 the loads are scaled up to sum to 100 (the
-    /// remainder going to the first healthy level); when nothing is healthy P0 takes it all.
-    public static func priorityLoads(_ levels: [(healthy: Int, total: Int)], overprovisioningFactor: Int = 140) -> [Int] {
-        guard !levels.isEmpty else { return [] }
+    /// How traffic divides over priority levels, and which levels are in panic.
+    public struct PriorityState: Sendable, Equatable {
+        public var loads: [Int]
+        public var panic: [Bool]
+    }
+
+    /// Percent of traffic per priority level, and which levels are in panic.
+    ///
+    /// Levels are filled in order up to their health; when the health sums to less than 100
+    /// the loads are scaled up to sum to 100 (the remainder going to the first level with any
+    /// health). Panic is only possible then: a level is in panic when its healthy share is
+    /// under the threshold (an empty level always is). When every level is in panic, loads
+    /// follow the levels' host counts instead (remainder to the first non-empty level).
+    public static func priorityState(_ levels: [(healthy: Int, total: Int)], overprovisioningFactor: Int = 140,
+                                     panicThresholdPercent: Double = 50) -> PriorityState {
+        guard !levels.isEmpty else { return PriorityState(loads: [], panic: []) }
         let health = levels.map { Self.health(healthy: $0.healthy, total: $0.total, overprovisioningFactor: overprovisioningFactor) }
-        let sum = health.reduce(0, +)
+        let availability = min(100, health.reduce(0, +))
         var loads = [Int](repeating: 0, count: levels.count)
-        if sum == 0 {
-            loads[0] = 100
-        } else if sum >= 100 {
+        if availability > 0 {
             var remaining = 100
             for (i, h) in health.enumerated() {
-                loads[i] = min(remaining, h)
+                let share = min(remaining, h * 100 / availability)
+                loads[i] = share
+                remaining -= share
+            }
+            if let first = health.firstIndex(where: { $0 > 0 }) { loads[first] += remaining }
+        }
+        let panic = levels.map { level in
+            availability < 100 && (level.total == 0 ? true : Double(level.healthy) * 100 / Double(level.total) < panicThresholdPercent)
+        }
+        let hosts = levels.reduce(0) { $0 + $1.total }
+        if panic.allSatisfy({ $0 }), hosts > 0 {
+            var remaining = 100
+            for (i, level) in levels.enumerated() {
+                loads[i] = 100 * level.total / hosts
                 remaining -= loads[i]
             }
-        } else {
-            for (i, h) in health.enumerated() { loads[i] = h * 100 / sum }
-            let leftover = 100 - loads.reduce(0, +)
-            if let first = health.firstIndex(where: { $0 > 0 }) { loads[first] += leftover }
+            loads[levels.firstIndex { $0.total > 0 }!] += remaining
         }
-        return loads
+        return PriorityState(loads: loads, panic: panic)
+    }
+
+    /// Percent of traffic per priority level (see ``priorityState(_:overprovisioningFactor:panicThresholdPercent:)``).
+    public static func priorityLoads(_ levels: [(healthy: Int, total: Int)], overprovisioningFactor: Int = 140, panicThresholdPercent: Double = 50) -> [Int] {
+        priorityState(levels, overprovisioningFactor: overprovisioningFactor, panicThresholdPercent: panicThresholdPercent).loads
     }
 
     /// Whether the level at `priority` balances over all its hosts because too few are healthy.
-    public func isInPanic(priority: Int) -> Bool {
-        let level = levels[priority]
-        return level.total > 0 && Double(level.healthy) * 100 / Double(level.total) < settings.panicThresholdPercent
-    }
+    public func isInPanic(priority: Int) -> Bool { panic[priority] }
 
     /// Picks a host index, or nil when the set has no host at all.
     public mutating func pick(_ input: PickInput, random: inout SeededRandom) -> Int? {
         guard !levels.isEmpty else { return nil }
-        // The hash key chooses the level for consistent hashing, so a key stays put.
-        let roll = Int(input.hashKey.map { $0 % 100 } ?? random.next(below: 100))
+        // For consistent hashing the hash key chooses the level, so a key stays put; for the
+        // others a key must not pin all its requests to one level.
+        let key = consistentHashing ? input.hashKey : nil
+        let roll = Int(key.map { $0 % 100 } ?? random.next(below: 100))
         var priority = 0
         var cumulative = loads[0]
         while roll >= cumulative && priority + 1 < loads.count {
@@ -148,9 +181,8 @@ public struct HostSetBalancer: LoadBalancer {
             cumulative += loads[priority]
         }
         guard levels[priority].total > 0 else { return nil }
-        if isInPanic(priority: priority) || levels[priority].healthyBalancer == nil {
-            return levels[priority].panicBalancer.pick(input, random: &random)
-        }
+        if panic[priority] { return levels[priority].panicBalancer.pick(input, random: &random) }
+        guard levels[priority].healthyBalancer != nil else { return nil }
         if !levels[priority].localities.isEmpty {
             let (locality, _) = levels[priority].localityScheduler.pop()!
             levels[priority].localityScheduler.add(locality, weight: levels[priority].localityWeights[locality])

@@ -31,10 +31,43 @@ struct PriorityLocalityTests {
         #expect(p.allSatisfy { $0 >= 10 || $0 < 5 }, "unhealthy P0 hosts are not picked (P0 is at 50%, not in panic)")
     }
 
-    @Test func degradedLevelsAreScaledUpAndNothingHealthyMeansP0() {
-        #expect(HostSetBalancer.priorityLoads([(20, 100), (20, 100)]) == [50, 50])
-        #expect(HostSetBalancer.priorityLoads([(10, 100), (20, 100)]) == [34, 66])
-        #expect(HostSetBalancer.priorityLoads([(0, 10), (0, 10)]) == [100, 0])
+    @Test func degradedLevelsAreScaledUpAndTotalPanicGoesByHostCount() {
+        // Health 28 + 14 < 100: scaled up (panic off, so host counts do not take over).
+        #expect(HostSetBalancer.priorityLoads([(10, 100), (20, 100)], panicThresholdPercent: 0) == [34, 66])
+        // Health 70 + 14: P1 is in panic, P0 is not.
+        #expect(HostSetBalancer.priorityState([(50, 100), (10, 100)]) == .init(loads: [84, 16], panic: [false, true]))
+        // Both levels under the panic threshold: spread by host count, remainder to P0.
+        #expect(HostSetBalancer.priorityState([(0, 10), (0, 20)]) == .init(loads: [34, 66], panic: [true, true]))
+        #expect(HostSetBalancer.priorityState([(40, 100), (10, 100)]) == .init(loads: [50, 50], panic: [true, true]))
+        // With panic off and nothing healthy no level takes traffic.
+        #expect(HostSetBalancer.priorityState([(0, 10), (0, 10)], panicThresholdPercent: 0) == .init(loads: [0, 0], panic: [false, false]))
+        var none = HostSetBalancer(members(from: 0, count: 5, healthy: 0), settings: .init(panicThresholdPercent: 0))
+        var random = SeededRandom(seed: 1)
+        #expect((0..<10).allSatisfy { _ in none.pick(PickInput(hashKey: nil, activity: HostActivity(hostCount: 5)), random: &random) == nil })
+    }
+
+    @Test func noLevelPanicsWhileTheLevelsTogetherCarryAllTraffic() {
+        // P0 has 4 of 10 healthy (health 56, under the 50 % threshold on its own), P1 is
+        // healthy: together they carry 100 %, so P0's 56 % goes to its 4 healthy hosts only.
+        #expect(HostSetBalancer.priorityState([(4, 10), (10, 10)]) == .init(loads: [56, 44], panic: [false, false]))
+        var set = HostSetBalancer(members(from: 0, count: 10, healthy: 4) + members(from: 10, count: 10, healthy: 10, priority: 1), settings: .init())
+        let p = picks(&set, count: 100_000, activity: HostActivity(hostCount: 20))
+        #expect(p.allSatisfy { $0 < 4 || $0 >= 10 }, "no unhealthy P0 host is picked")
+        // 56,000 ± 4·√(10^5·0.2464) = ±628 to P0
+        #expect(abs(p.filter { $0 < 10 }.count - 56_000) < 628)
+        // Alone, the same P0 is in panic and uses all its hosts.
+        #expect(HostSetBalancer.priorityState([(4, 10)]) == .init(loads: [100], panic: [true]))
+    }
+
+    @Test func onlyConsistentHashingLetsTheKeyChooseTheLevel() {
+        var roundRobin = HostSetBalancer(members(from: 0, count: 10, healthy: 5) + members(from: 10, count: 10, healthy: 10, priority: 1), settings: .init())
+        var random = SeededRandom(seed: 3)
+        let activity = HostActivity(hostCount: 20)
+        let levels = Set((0..<200).map { _ in roundRobin.pick(PickInput(hashKey: 42, activity: activity), random: &random)! >= 10 })
+        #expect(levels == [false, true], "one key still spreads over both levels")
+        var ring = HostSetBalancer(members(from: 0, count: 10, healthy: 5) + members(from: 10, count: 10, healthy: 10, priority: 1), settings: .init(policy: .ringHash()))
+        let hosts = Set((0..<200).map { _ in ring.pick(PickInput(hashKey: 42, activity: activity), random: &random)! })
+        #expect(hosts.count == 1, "a key stays on one host")
     }
 
     @Test func belowThePanicThresholdALevelUsesAllItsHosts() {
