@@ -80,7 +80,8 @@ public enum UpstreamOutcome: Sendable, Hashable {
 
 /// Per-cluster outlier detection with Envoy's semantics: consecutive errors and gateway failures
 /// eject inline; success rate and failure percentage are checked at each sweep; ejections last
-/// base × backoff (capped) and end at the first sweep after they expire; at most
+/// base × backoff (capped) and end at the first sweep after they expire; each sweep a host is
+/// in takes its backoff down by one; at most
 /// ``OutlierDetectionPolicy/maxEjectionPercent`` of hosts are out, though one always may be.
 public struct OutlierDetector: Sendable {
     /// Why a host was ejected.
@@ -100,7 +101,6 @@ public struct OutlierDetector: Sendable {
         var consecutiveErrors = 0
         var consecutiveGatewayFailures = 0
         var ejectedAt: Timestamp?
-        var lastUnejectedAt: Timestamp?
         var ejectTimeBackoff: Int64 = 0
         var intervalTotal = 0
         var intervalFailures = 0
@@ -151,39 +151,39 @@ public struct OutlierDetector: Sendable {
         }
         hosts[host] = h
         guard h.ejectedAt == nil else { return false }
-        // Each streak is detected once, when it reaches the threshold (a streak that goes on
-        // without being enforced is not detected again). Gateway failures are checked first,
-        // being the more specific finding; if not enforced, the same failures still count as
-        // consecutive errors.
-        if let limit = policy.consecutiveGatewayFailures, h.consecutiveGatewayFailures == limit,
-            detect(host, reason: .consecutiveGatewayFailures, now: now, random: &random)
-        {
-            return true
+        // A streak reaching its threshold is detected, and its count starts again whether the
+        // ejection is enforced or not (as Envoy does): a streak that goes on is detected again
+        // every `limit` failures. Gateway failures are checked first, being the more specific
+        // finding; if not enforced, the same failures still count as consecutive errors.
+        if let limit = policy.consecutiveGatewayFailures, h.consecutiveGatewayFailures >= limit {
+            hosts[host].consecutiveGatewayFailures = 0
+            if detect(host, reason: .consecutiveGatewayFailures, now: now, random: &random) { return true }
         }
-        if let limit = policy.consecutiveErrors, h.consecutiveErrors == limit {
+        if let limit = policy.consecutiveErrors, h.consecutiveErrors >= limit {
+            hosts[host].consecutiveErrors = 0
             return detect(host, reason: .consecutiveErrors, now: now, random: &random)
         }
         return false
     }
 
     /// Runs the sweep due at ``nextSweep`` (call when the clock reaches it): unejects expired
-    /// hosts, relaxes backoffs, runs success-rate and failure-percentage detection and starts a
-    /// new interval. Returns whether any host's ejection changed.
+    /// hosts, relaxes the backoff of every host that is in (one step per sweep), runs
+    /// success-rate and failure-percentage detection and starts a new interval. Returns whether
+    /// any host's ejection changed.
     public mutating func sweep(now: Timestamp, random: inout SeededRandom) -> Bool {
         var changed = false
         let base = policy.baseEjectionTime.nanoseconds
         let cap = max(base, policy.maxEjectionTime.nanoseconds)
         for i in hosts.indices {
             if let ejectedAt = hosts[i].ejectedAt {
-                if now.nanoseconds - ejectedAt.nanoseconds >= min(base * hosts[i].ejectTimeBackoff, cap) {
+                if min(base * hosts[i].ejectTimeBackoff, cap) <= now.nanoseconds - ejectedAt.nanoseconds {
                     hosts[i].ejectedAt = nil
-                    hosts[i].lastUnejectedAt = now
+                    hosts[i].consecutiveErrors = 0
+                    hosts[i].consecutiveGatewayFailures = 0
                     ejectedCount -= 1
                     changed = true
                 }
-            } else if let unejectedAt = hosts[i].lastUnejectedAt, hosts[i].ejectTimeBackoff > 0,
-                now.nanoseconds - unejectedAt.nanoseconds >= hosts[i].ejectTimeBackoff * base
-            {
+            } else if hosts[i].ejectTimeBackoff > 0 {
                 hosts[i].ejectTimeBackoff -= 1
             }
         }
@@ -247,14 +247,14 @@ public struct OutlierDetector: Sendable {
             overflow += 1
             return false
         }
+        // The backoff grows with each ejection until base × backoff passes the cap by a base: a
+        // host ejected again and again stays at the cap without the count running away.
         let base = policy.baseEjectionTime.nanoseconds
-        if hosts[host].ejectTimeBackoff * base < policy.maxEjectionTime.nanoseconds {
+        if hosts[host].ejectTimeBackoff * base < max(base, policy.maxEjectionTime.nanoseconds) + base {
             hosts[host].ejectTimeBackoff += 1
         }
         hosts[host].ejectedAt = now
         hosts[host].timesEjected += 1
-        hosts[host].consecutiveErrors = 0
-        hosts[host].consecutiveGatewayFailures = 0
         ejectedCount += 1
         ejectedHighWater = max(ejectedHighWater, ejectedCount)
         enforced[reason.rawValue] += 1

@@ -72,13 +72,36 @@ struct OutlierDetectionTests {
         #expect(zip(unejections, ejections).map { $0 - $1 } == [30.5, 60.5, 90.5, 100.5, 100.5, 100.5])
     }
 
-    @Test func healthyTimeRelaxesTheBackoff() {
+    @Test func everySweepAHostIsInRelaxesTheBackoffByOne() {
         var c = Clock(hosts: 10)
         c.record(.serverError, host: 1, at: 5, times: 5)  // backoff 1, out until the sweep at 40
-        c.advance(to: 75)  // at the sweep at 70, 30 s healthy: backoff back to 0
+        c.advance(to: 75)  // the sweep at 50 takes the backoff back to 0
         c.record(.serverError, host: 1, at: 75, times: 5)
         c.advance(to: 200)
         #expect(c.log.map { $0.0 } == [5, 40, 75, 110], "the second ejection lasts 30 s again, not 60 s")
+
+        var d = Clock(hosts: 10)
+        d.record(.serverError, host: 1, at: 1, times: 5)  // backoff 1: 30 s, back at 40
+        d.record(.serverError, host: 1, at: 41, times: 5)  // backoff 2: 60 s, back at 110
+        d.advance(to: 120)  // one sweep in: backoff 1
+        d.record(.serverError, host: 1, at: 121, times: 5)  // backoff 2 again: 60 s, back at 190
+        d.advance(to: 300)
+        #expect(d.log.map { $0.0 } == [1, 40, 41, 110, 121, 190], "one sweep relaxes one step, however short")
+    }
+
+    @Test func streaksStartAgainAfterADetectionAndAnUnejection() {
+        var c = Clock(policy: .init(consecutiveErrors: nil), hosts: 10)
+        c.record(.gatewayFailure, host: 4, at: 1, times: 10)
+        #expect(c.detector.detected[OutlierDetector.EjectionReason.consecutiveGatewayFailures.rawValue] == 2, "detected at 5 and again at 10")
+        var d = Clock(hosts: 10)
+        d.record(.serverError, host: 2, at: 1, times: 5)
+        d.record(.serverError, host: 2, at: 2, times: 4)  // while out
+        d.advance(to: 40)
+        #expect(!d.detector.isEjected(2))
+        d.record(.serverError, host: 2, at: 41)
+        #expect(!d.detector.isEjected(2), "the unejection starts the count again")
+        d.record(.serverError, host: 2, at: 42, times: 4)
+        #expect(d.detector.isEjected(2))
     }
 
     @Test func aSuccessBreaksTheStreak() {
