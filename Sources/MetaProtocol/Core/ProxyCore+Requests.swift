@@ -51,7 +51,7 @@ extension ProxyCore {
                 }
                 let call = RateLimitCallID(nextRateLimitCall)
                 nextRateLimitCall += 1
-                rateLimitCalls[call] = key
+                rateLimitCalls[call] = (key, denyOnFailure)
                 schedule(.rateLimitTimeout(call), at: now + timeout)
                 service.shouldRateLimit(call, domain: domain, descriptors: descriptors)
                 return

@@ -32,9 +32,9 @@ extension ProxyCore {
             record.phase = .filtering
             runFilters(key)
         case .rateLimitTimeout(let call):
-            guard let key = rateLimitCalls.removeValue(forKey: call), let record = requests[key] else { return }
+            guard let (key, denyOnFailure) = rateLimitCalls.removeValue(forKey: call), requests[key] != nil else { return }
             counters.globalRateLimitTimeouts += 1
-            rateLimitFailed(key, denyOnFailure: record.configuration.globalRateLimit?.configuration.denyOnFailure ?? false)
+            rateLimitFailed(key, denyOnFailure: denyOnFailure)
         case .connectTimeout(let id):
             guard connections[id.rawValue]?.state == .connecting else { return }
             counters.upstreamConnectTimeouts += 1

@@ -33,7 +33,9 @@ public final class ProxyCore {
     var requestedWakeUp: Timestamp?
     var connections = IDMap<UpstreamConnection>()
     var nextConnectionID: UInt64 = 1
-    var rateLimitCalls: [RateLimitCallID: SlabKey] = [:]
+    /// Calls to the rate-limit service awaiting an answer: the request, and the failure mode
+    /// its filter asked for.
+    var rateLimitCalls: [RateLimitCallID: (key: SlabKey, denyOnFailure: Bool)] = [:]
     var nextRateLimitCall: UInt64 = 1
     /// Cluster runtimes of the current configuration, by compiled cluster index.
     var clusters: [ClusterRuntime] = []
@@ -107,8 +109,14 @@ public final class ProxyCore {
         }
         var filters: [MetaFilter] = [StatsFilter(routes: routeStats)]
         if let tracing = configuration.source.tracing { filters.append(TraceContextFilter(tracing)) }
-        filters.append(FaultInjectionFilter())
-        if let local = configuration.localRateLimit { filters.append(LocalRateLimitFilter(local, now: now)) }
+        // Envoy's order: the delay first, then the abort (a delayed request may still be aborted).
+        filters.append(FaultDelayFilter())
+        filters.append(FaultAbortFilter())
+        if let local = configuration.localRateLimit {
+            // The same limit keeps its buckets across a swap: a swap must not refill them.
+            let kept = chain.filters.lazy.compactMap { $0 as? LocalRateLimitFilter }.first { $0.source == configuration.source.localRateLimit }
+            filters.append(kept ?? LocalRateLimitFilter(local, source: configuration.source.localRateLimit, now: now))
+        }
         if let global = configuration.globalRateLimit { filters.append(GlobalRateLimitFilter(global)) }
         filters.append(contentsOf: customFilters)
         filters.append(MutationFilter())
@@ -165,7 +173,7 @@ public final class ProxyCore {
 
     /// The rate-limit service's answer to `call`. Answers after the call's timeout are ignored.
     public func globalRateLimitAnswered(_ call: RateLimitCallID, _ decision: GlobalRateLimitDecision) {
-        guard let key = rateLimitCalls.removeValue(forKey: call), let record = requests[key] else { return }
+        guard let (key, denyOnFailure) = rateLimitCalls.removeValue(forKey: call), requests[key] != nil else { return }
         switch decision {
         case .ok:
             runFilters(key)
@@ -174,7 +182,7 @@ public final class ProxyCore {
             finishLocally(key, LocalReplyError(.overLimit, message: "global rate limit"))
         case .error:
             counters.globalRateLimitErrors += 1
-            rateLimitFailed(key, denyOnFailure: record.configuration.globalRateLimit?.configuration.denyOnFailure ?? false)
+            rateLimitFailed(key, denyOnFailure: denyOnFailure)
         }
     }
 

@@ -22,27 +22,29 @@ public final class MutationFilter: MetaFilter {
     }
 }
 
-/// The route's fault injection: abort a percentage of requests with a chosen error, delay a
-/// percentage of them.
-public final class FaultInjectionFilter: MetaFilter {
+/// The route's fault injection, first half: holds a percentage of requests for a while. Both
+/// halves count under the name `fault`.
+public final class FaultDelayFilter: MetaFilter {
     public let name = "fault"
     public var hooks: FilterHooks { .request }
-    /// Aborts and delays injected.
-    public private(set) var aborts = 0
-    public private(set) var delays = 0
     public init() {}
 
     public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
-        guard let fault = exchange.route?.fault else { return .proceed }
-        if let abort = fault.abort, random.chance(percent: abort.percentage) {
-            aborts += 1
-            return .reply(LocalReplyError(abort.error, message: "fault injected"))
-        }
-        if let delay = fault.delay, random.chance(percent: delay.percentage) {
-            delays += 1
-            return .delay(delay.duration)
-        }
-        return .proceed
+        guard let delay = exchange.route?.fault?.delay, random.chance(percent: delay.percentage) else { return .proceed }
+        return .delay(delay.duration)
+    }
+}
+
+/// The route's fault injection, second half: answers a percentage of requests with a chosen
+/// error — after the delay, if they had one, as Envoy's fault filter does.
+public final class FaultAbortFilter: MetaFilter {
+    public let name = "fault"
+    public var hooks: FilterHooks { .request }
+    public init() {}
+
+    public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {
+        guard let abort = exchange.route?.fault?.abort, random.chance(percent: abort.percentage) else { return .proceed }
+        return .reply(LocalReplyError(abort.error, message: "fault injected"))
     }
 }
 
@@ -51,9 +53,12 @@ public final class LocalRateLimitFilter: MetaFilter {
     public let name = "local_ratelimit"
     public var hooks: FilterHooks { .request }
     public private(set) var limiter: LocalRateLimiter
+    /// The configuration it was made from, so a swap that keeps it can keep the buckets.
+    public let source: LocalRateLimitConfiguration?
 
-    public init(_ policy: LocalRateLimitPolicy, now: Timestamp) {
+    public init(_ policy: LocalRateLimitPolicy, source: LocalRateLimitConfiguration? = nil, now: Timestamp) {
         limiter = LocalRateLimiter(policy, now: now)
+        self.source = source
     }
 
     public func onRequest(_ exchange: inout Exchange, now: Timestamp, random: inout SeededRandom) -> FilterDecision {

@@ -294,13 +294,31 @@ struct CoreLifecycleTests {
                                        fault: FaultInjection(abort: (.unspecified, 10), delay: (.seconds(2), 50)))
         let d = try TestDriver.make(Configs.single(route: route, cluster: Configs.cluster("svc", hosts: 3, breaker: .init(maxRequests: 10_000))), seed: 8)
         for id in 1...2000 { d.request([], id: UInt64(id)) }
-        let aborted = d.localReplies.count
-        #expect(abs(aborted - 200) < 54, "200 ± 4·13.4")
-        let sentAtOnce = d.sent.count
-        #expect(abs(sentAtOnce - 900) < 90, "half of the rest are held")
+        let delayed = d.core.counters.filterDelays["fault"] ?? 0
+        #expect(abs(delayed - 1000) < 90, "1000 ± 4·22.4 held")
+        let abortedAtOnce = d.localReplies.count
+        #expect(d.sent.count + abortedAtOnce == 2000 - delayed)
         d.advance(to: 2)
+        let aborted = d.localReplies.count
+        #expect(aborted - abortedAtOnce > 40, "held requests are aborted too, after their delay (100 ± 4·9.5)")
+        #expect(abs(aborted - 200) < 54, "200 ± 4·13.4 in all")
         #expect(d.sent.count == 2000 - aborted)
         #expect(d.core.counters.filterReplies["fault"] == aborted)
+    }
+
+    @Test func aSwapKeepsTheBucketsOfAnUnchangedLocalLimit() throws {
+        let local = LocalRateLimitConfiguration(tokenBucket: TokenBucketSpec(maxTokens: 3, tokensPerFill: 3, fillInterval: .seconds(60)))
+        let d = try TestDriver.make(Configs.single(local: local))
+        for id in 1...2 { d.request([], id: UInt64(id)) }
+        var next = Configs.single(route: RouteConfiguration(name: "renamed", destinations: [RouteDestination(cluster: "svc")]), local: local)
+        next.protocolName = "test"
+        d.core.apply(try CompiledConfiguration.compile(next, capabilities: .init(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)))
+        for id in 3...5 { d.request([], id: UInt64(id)) }
+        #expect(d.localReplies.map(\.request.requestID) == [4, 5], "one token was left, not a full bucket")
+        next.localRateLimit = LocalRateLimitConfiguration(tokenBucket: TokenBucketSpec(maxTokens: 4, tokensPerFill: 4, fillInterval: .seconds(60)))
+        d.core.apply(try CompiledConfiguration.compile(next, capabilities: .init(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)))
+        for id in 6...10 { d.request([], id: UInt64(id)) }
+        #expect(d.localReplies.map(\.request.requestID) == [4, 5, 10], "a changed limit starts with its own full bucket")
     }
 
     @Test func localRateLimitRejectsWithOverLimit() throws {
