@@ -14,16 +14,22 @@ public enum Simulation {
     /// cores when `parallel`. Results come back in replication order, so the outcome does not
     /// depend on how the runs were spread over threads.
     public static func replicate(_ configuration: SimulationConfiguration, count: Int, parallel: Bool = true) throws -> [SimulationResult] {
-        let box = ReplicationBox(count: count)
-        let work: @Sendable (Int) -> Void = { (i: Int) in
+        try runAll((0..<count).map { i in
             var c = configuration
             c.seed = configuration.seed &+ UInt64(i)
-            box.store(i, Result { try World(c).run() })
-        }
+            return c
+        }, parallel: parallel)
+    }
+
+    /// Runs each configuration, in parallel on all cores when `parallel`; results come back in
+    /// the configurations' order.
+    static func runAll(_ configurations: [SimulationConfiguration], parallel: Bool) throws -> [SimulationResult] {
+        let box = ReplicationBox(count: configurations.count)
+        let work: @Sendable (Int) -> Void = { i in box.store(i, Result { try World(configurations[i]).run() }) }
         if parallel {
-            DispatchQueue.concurrentPerform(iterations: count, execute: work)
+            DispatchQueue.concurrentPerform(iterations: configurations.count, execute: work)
         } else {
-            for i in 0..<count { work(i) }
+            for i in configurations.indices { work(i) }
         }
         return try box.results()
     }

@@ -13,6 +13,8 @@ struct EventQueue<Event> {
 
     @usableFromInline var heap: [Entry] = []
     @usableFromInline var sequence: UInt64 = 0
+    /// The most events ever pending at once.
+    @usableFromInline var peak = 0
 
     init(capacity: Int = 1024) { heap.reserveCapacity(capacity) }
 
@@ -25,6 +27,7 @@ struct EventQueue<Event> {
         var child = heap.count
         heap.append(Entry(time: time, sequence: sequence, event: event))
         sequence &+= 1
+        if heap.count > peak { peak = heap.count }
         let entry = heap[child]
         while child > 0 {
             let parent = (child - 1) >> 1
@@ -69,6 +72,8 @@ struct Pool<Element> {
     private var slots: [Element?] = []
     private var free: [Int32] = []
     private(set) var count = 0
+    /// The most elements ever alive at once (the slots allocated).
+    var peak: Int { slots.count }
 
     mutating func insert(_ element: Element) -> Int32 {
         count += 1

@@ -31,6 +31,8 @@ public struct SimulationResult: Sendable {
     public var violations: [String]
     /// Hosts added by autoscaling, with when.
     public var scaleEvents: [(seconds: Double, hosts: Int)]
+    /// What the run held at its peak: memory follows these, not the number of calls.
+    public var footprint: Footprint
 
     /// The mean latency in seconds.
     public var meanLatencySeconds: Double { latency.totalCount == 0 ? 0 : latency.mean / 1e9 }
@@ -89,4 +91,17 @@ public struct Window: Sendable, Hashable {
     public var p50 = 0.0
     public var p99 = 0.0
     public var hostsUp = 0
+}
+
+/// The peak sizes of a run's working sets. A run's memory grows with what is in flight at
+/// once, never with how many calls it simulates: results stream into histograms and counters.
+public struct Footprint: Sendable, Hashable {
+    /// Events pending at once.
+    public var events: Int
+    /// Messages on the wire (client–proxy) at once.
+    public var messages: Int
+    /// Requests travelling to, queued at, served by or returning from hosts at once.
+    public var jobs: Int
+    /// Calls clients were waiting on at once.
+    public var outstandingCalls: Int
 }

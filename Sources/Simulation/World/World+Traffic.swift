@@ -66,6 +66,7 @@ extension World {
         if !oneway {
             clients[Int(c)].outstanding.set(id, (now, template, measured))
             outstanding += 1
+            if outstanding > peakOutstanding { peakOutstanding = outstanding }
         }
         if config.bypassProxy {
             let host = Int32(clients[Int(c)].choices.nextIndex(hosts.count))
@@ -220,7 +221,7 @@ extension World {
             if rateLimitBuckets[key] == nil { rateLimitBuckets[key] = TokenBucket(model.bucket, now: Timestamp(nanoseconds: now)) }
             decision = rateLimitBuckets[key]!.tryTake(now: Timestamp(nanoseconds: now)) ? 0 : 1
         }
-        let delay = Int64(model.latency.sampler().sample(&rateLimitRandom) * 1e9)
+        let delay = Int64(rateLimitLatency!.sample(&rateLimitRandom) * 1e9)
         schedule(.rateLimitAnswer(proxy: proxy, call: call, decision: decision), at: now + delay)
     }
 }

@@ -32,11 +32,13 @@ final class World {
     // Global rate-limit service: buckets by descriptor key, in first-seen order.
     var rateLimitBuckets: [String: TokenBucket] = [:]
     var rateLimitRandom: SeededRandom
+    let rateLimitLatency: Distribution.Sampler?
 
     // Results.
     var collector: ResultCollector
     var violations: [String] = []
     var outstanding = 0
+    var peakOutstanding = 0
     var scaleEvents: [(Double, Int)] = []
     var provisioning = false
     var rateLimitedPerSecond: [Int] = []
@@ -53,6 +55,7 @@ final class World {
         clientLatency = config.network.clientToProxy.latency.sampler()
         hostLatency = config.network.proxyToHost.latency.sampler()
         rateLimitRandom = SeededRandom(seed: config.seed, stream: "ratelimit-service")
+        rateLimitLatency = config.rateLimitService?.latency.sampler()
         templates = config.clients.flatMap(\.mix)
         collector = ResultCollector(methods: templates.map { $0.method ?? "-" }, interval: config.timeSeriesInterval.nanoseconds)
 
@@ -216,7 +219,8 @@ final class World {
             calls: collector.calls, latency: collector.latency, successLatency: collector.successLatency,
             latencyByMethod: collector.latencyByMethod, proxy: all, proxyInstances: proxies.map { $0.core.counters },
             hosts: hostResults, timeSeries: collector.windows, coverage: coverage, violations: violations,
-            scaleEvents: scaleEvents)
+            scaleEvents: scaleEvents,
+            footprint: Footprint(events: events.peak, messages: messages.peak, jobs: jobs.peak, outstandingCalls: peakOutstanding))
     }
 }
 
