@@ -5,12 +5,18 @@
 /// (sequential or random), so they need no seeded hashing, and `Dictionary`'s SipHash was a
 /// tenth of the cost of a request. Values are changed in place (``withValue(_:_:)``), so a map
 /// nested in a value stored in another map is never copied.
+///
+/// Inlinable, so that other modules (the simulator) get it specialized for their value types
+/// instead of going through generic metadata on every call.
 public struct IDMap<Value> {
-    private var keys: [UInt64]
-    private var values: [Value?]
-    public private(set) var count = 0
-    private var mask: Int
+    @usableFromInline var keys: [UInt64]
+    @usableFromInline var values: [Value?]
+    @usableFromInline var storedCount = 0
+    /// Entries in the map.
+    @inlinable public var count: Int { storedCount }
+    @usableFromInline var mask: Int
 
+    @inlinable
     public init(capacity: Int = 8) {
         var size = 8
         while size < capacity * 2 { size <<= 1 }
@@ -19,12 +25,14 @@ public struct IDMap<Value> {
         mask = size - 1
     }
 
-    public var isEmpty: Bool { count == 0 }
+    @inlinable
+    public var isEmpty: Bool { storedCount == 0 }
 
-    @inline(__always)
-    private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask }
+    @inlinable @inline(__always)
+    func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask }
 
-    private func find(_ key: UInt64) -> Int? {
+    @inlinable
+    func find(_ key: UInt64) -> Int? {
         var i = slot(key)
         while true {
             let k = keys[i]
@@ -34,11 +42,13 @@ public struct IDMap<Value> {
         }
     }
 
+    @inlinable
     public subscript(key: UInt64) -> Value? {
         find(key).flatMap { values[$0] }
     }
 
     /// Sets `key` to `value`, inserting it if new.
+    @inlinable
     public mutating func set(_ key: UInt64, _ value: Value) {
         precondition(key != 0, "IDMap keys are non-zero")
         if let i = find(key) {
@@ -50,24 +60,24 @@ public struct IDMap<Value> {
         while keys[i] != 0 { i = (i + 1) & mask }
         keys[i] = key
         values[i] = value
-        count += 1
+        storedCount += 1
     }
 
     /// Changes the value of `key` in place; nil if `key` is absent.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func withValue<R>(_ key: UInt64, _ body: (inout Value) -> R) -> R? {
         guard let i = find(key) else { return nil }
         return body(&values[i]!)
     }
 
     /// Removes `key`, returning its value.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func remove(_ key: UInt64) -> Value? {
         guard var i = find(key) else { return nil }
         let value = values[i]
         keys[i] = 0
         values[i] = nil
-        count -= 1
+        storedCount -= 1
         // Shift later entries of the probe run back, so lookups never stop at a false gap.
         var j = i
         while true {
@@ -87,6 +97,7 @@ public struct IDMap<Value> {
     }
 
     /// All entries, in ascending key order (deterministic, whatever the layout).
+    @inlinable
     public var sortedEntries: [(key: UInt64, value: Value)] {
         var result: [(UInt64, Value)] = []
         result.reserveCapacity(count)
@@ -94,12 +105,13 @@ public struct IDMap<Value> {
         return result.sorted { $0.0 < $1.0 }
     }
 
-    private mutating func grow() {
+    @usableFromInline
+    mutating func grow() {
         let old = sortedEntries
         keys = Array(repeating: 0, count: keys.count * 2)
         values = Array(repeating: nil, count: keys.count)
         mask = keys.count - 1
-        count = 0
+        storedCount = 0
         for (k, v) in old { set(k, v) }
     }
 }

@@ -109,10 +109,11 @@ final class World {
 
     // MARK: the loop
 
-    /// Runs until the clients have stopped and every call is answered, or the drain limit.
+    /// Runs until the clients have stopped, every call is answered and the hosts have finished
+    /// their work (answers to calls given up on included), or until the drain limit.
     func run() -> SimulationResult {
         while let (time, event) = events.pop() {
-            if time >= durationNs && outstanding == 0 { break }
+            if time >= durationNs && outstanding == 0 && jobs.count == 0 { break }
             if time > endNs { break }
             now = time
             let words = event.traceWords
