@@ -131,6 +131,43 @@ struct ThriftInteropTests {
         var messageContains: String?
         var text: String?
         var times: Int?
+        var size: Int?
+        var expect: String?
+    }
+
+    @Test func framesTheSynthesizerWritesAreReadByApacheThrift() throws {
+        let out = FileManager.default.temporaryDirectory.appending(path: "mplab-thrift-synth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        var written: [Written] = []
+        for framed in [true, false] {
+            for compact in [false, true] {
+                let name = (framed ? "framed-" : "unframed-") + (compact ? "compact" : "binary")
+                let synthesizer = ThriftSynthesizer(framing: ThriftFraming(framed: framed, compact: compact))
+                for (seq, size) in [(7, 0), (300, 1000), (2_147_483_647, 120 * 1024)] {
+                    let call = try synthesizer.request(id: UInt64(seq), attributes: [KeyValue("method", "blob")], payloadSize: size, oneway: false)
+                    let file = "\(name)-call-\(size).bin"
+                    try Data(call.readableBytesView).write(to: out.appending(path: file))
+                    written.append(Written(file: file, framing: name, check: "synthetic-call", method: "blob", seqid: seq, size: size))
+                    var decoder = ThriftCodec()
+                    var buffer = call
+                    let request = try #require(try decoder.decode(&buffer))
+                    for (category, expect) in [(ResponseStatus.Category.success, "success:\(size / 2)"), (.applicationError, "declared"),
+                                               (.serverError, "application:6"), (.unavailable, "application:6")] {
+                        let reply = try synthesizer.response(to: request, status: ResponseStatus(category: category, code: 0), payloadSize: size / 2)
+                        let file = "\(name)-reply-\(size)-\(category).bin"
+                        try Data(reply.readableBytesView).write(to: out.appending(path: file))
+                        written.append(Written(file: file, framing: name, check: "synthetic-reply", method: "blob", seqid: seq, expect: expect))
+                    }
+                }
+            }
+        }
+        try JSONEncoder().encode(written).write(to: out.appending(path: "manifest.json"))
+        let summary = try Self.runPeer(["consume", out.path])
+        struct Summary: Decodable { var checked: Int; var failures: [String] }
+        let result = try JSONDecoder().decode(Summary.self, from: Data(summary.utf8))
+        #expect(result.failures == [])
+        #expect(result.checked == 4 * 3 * 5)
     }
 
     @Test func framesWrittenByTheCodecAreReadByApacheThrift() throws {

@@ -82,6 +82,41 @@ enum Hessian2Writer {
         }
     }
 
+    /// Writes `count` bytes of binary data (filler bytes): short forms up to 1023 bytes, else
+    /// 32768-byte chunks, `A` for all but the last, `B` for the last.
+    static func writeBinary(count: Int, into out: inout ByteBuffer) {
+        if count <= 15 {
+            out.writeInteger(UInt8(0x20 + count))
+        } else if count <= 1023 {
+            out.writeInteger(UInt8(0x34 + count >> 8))
+            out.writeInteger(UInt8(count & 0xff))
+        } else {
+            var left = count
+            while left > Hessian2Reader.maxChunk {
+                out.writeInteger(UInt8(0x41))
+                out.writeInteger(UInt16(Hessian2Reader.maxChunk))
+                out.writeRepeatingByte(UInt8(ascii: "x"), count: Hessian2Reader.maxChunk)
+                left -= Hessian2Reader.maxChunk
+            }
+            out.writeInteger(UInt8(0x42))
+            out.writeInteger(UInt16(left))
+            out.writeRepeatingByte(UInt8(ascii: "x"), count: left)
+            return
+        }
+        out.writeRepeatingByte(UInt8(ascii: "x"), count: count)
+    }
+
+    /// Writes an object of a class defined on the spot (definition 0 of the body, so the body
+    /// must hold no other definition): `C` name, field count, field names, then the instance.
+    static func writeObject(className: String, fields: [(name: String, value: String)], into out: inout ByteBuffer) {
+        out.writeInteger(UInt8(0x43))
+        writeString(className, into: &out)
+        writeInt(Int32(fields.count), into: &out)
+        for f in fields { writeString(f.name, into: &out) }
+        out.writeInteger(UInt8(0x60))
+        for f in fields { writeString(f.value, into: &out) }
+    }
+
     static func writeNull(into out: inout ByteBuffer) { out.writeInteger(UInt8(0x4e)) }
     static func writeUntypedMapStart(into out: inout ByteBuffer) { out.writeInteger(UInt8(0x48)) }
     static func writeEnd(into out: inout ByteBuffer) { out.writeInteger(UInt8(0x5a)) }

@@ -161,7 +161,7 @@ public struct LivePacketCodec: MetaCodec {
             if let m = mutation.entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.readableBytesView) }) {
                 if !written[m] {
                     written[m] = true
-                    try writeEntry(mutation.entries[m].key, mutation.entries[m].value, into: &out)
+                    try Self.writeEntry(mutation.entries[m].key, mutation.entries[m].value, into: &out)
                 }
             } else {
                 out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + i, length: entryLength)!)
@@ -169,11 +169,11 @@ public struct LivePacketCodec: MetaCodec {
             i += entryLength
         }
         for (m, entry) in mutation.entries.enumerated() where !written[m] {
-            try writeEntry(entry.key, entry.value, into: &out)
+            try Self.writeEntry(entry.key, entry.value, into: &out)
         }
     }
 
-    private func writeEntry(_ key: String, _ value: String, into out: inout ByteBuffer) throws(CodecError) {
+    static func writeEntry(_ key: String, _ value: String, into out: inout ByteBuffer) throws(CodecError) {
         guard (1...255).contains(key.utf8.count), value.utf8.count <= Int(UInt16.max) else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .invalidValue("mutation entry '\(key)': keys take 1-255 bytes, values up to 65535"))
         }
@@ -190,7 +190,7 @@ public struct LivePacketCodec: MetaCodec {
         let detail = Self.prefix(error.description, maxUTF8: Int(UInt16.max) - 8)
         var out = ByteBufferAllocator().buffer(capacity: LivePacketWire.headerSize + 8 + detail.utf8.count)
         writeHeader(kind: .response, request: request, status: LivePacketWire.Status(error.kind), into: &out)
-        try writeEntry("error", detail, into: &out)
+        try Self.writeEntry("error", detail, into: &out)
         finishHeader(&out)
         return out
     }

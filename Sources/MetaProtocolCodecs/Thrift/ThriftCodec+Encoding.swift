@@ -53,18 +53,20 @@ extension ThriftCodec {
     }
 }
 
-/// Writes the few Thrift values the proxy produces itself (exception replies), in either
-/// protocol, with or without the frame size prefix.
+/// Writes the few Thrift values the proxy produces itself (exception replies, synthetic calls
+/// and answers), in either protocol, with or without the frame size prefix.
 struct ThriftWriter {
     let compact: Bool
     let framed: Bool
     var out: ByteBuffer
     private var lastFieldID: Int16 = 0
+    /// The compact protocol numbers fields relative to the previous one in the same struct.
+    private var enclosingFieldIDs: [Int16] = []
 
-    init(compact: Bool, framed: Bool) {
+    init(compact: Bool, framed: Bool, capacity: Int = 128) {
         self.compact = compact
         self.framed = framed
-        out = ByteBufferAllocator().buffer(capacity: 128)
+        out = ByteBufferAllocator().buffer(capacity: capacity)
         if framed { out.writeInteger(UInt32(0)) }  // patched by finish()
     }
 
@@ -96,6 +98,26 @@ struct ThriftWriter {
         } else {
             out.writeInteger(value)
         }
+    }
+
+    /// A binary field of `count` filler bytes (a synthetic payload).
+    mutating func writeBinaryField(id: Int16, count: Int) {
+        writeFieldHeader(id: id, binaryType: ThriftWire.BinaryType.string, compactType: ThriftWire.CompactType.binary)
+        if compact { Self.writeVarint(UInt64(count), into: &out) } else { out.writeInteger(Int32(count)) }
+        out.writeRepeatingByte(UInt8(ascii: "x"), count: count)
+    }
+
+    /// Opens a struct-valued field; its fields follow, then ``endStruct()``.
+    mutating func beginStructField(id: Int16) {
+        writeFieldHeader(id: id, binaryType: ThriftWire.BinaryType.structure, compactType: ThriftWire.CompactType.structure)
+        enclosingFieldIDs.append(lastFieldID)
+        lastFieldID = 0
+    }
+
+    /// Closes the struct opened by ``beginStructField(id:)``.
+    mutating func endStruct() {
+        writeStop()
+        lastFieldID = enclosingFieldIDs.removeLast()
     }
 
     mutating func writeStop() { out.writeInteger(UInt8(0)) }

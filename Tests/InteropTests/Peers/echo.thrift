@@ -24,4 +24,6 @@ service Echo {
   Payload echo(1: Payload payload, 2: i32 times) throws (1: Overloaded overloaded),
   void ping(),
   oneway void notify(1: string event),
+  // The shape MetaProxyLab's frame synthesizer writes: one binary argument, a binary result.
+  binary blob(1: binary payload) throws (1: Overloaded overloaded),
 }

@@ -229,6 +229,30 @@ def consume(in_dir):
                     raise AssertionError("body changed: text %r..., times %r" % (args.payload.text[:20], args.times))
                 if not framed and iprot.trans.read(1) != b"":
                     raise AssertionError("bytes left after the message")
+            elif entry["check"] == "synthetic-call":
+                name, mtype, seqid = iprot.readMessageBegin()
+                if (name, mtype, seqid) != (entry["method"], TMessageType.CALL, entry["seqid"]):
+                    raise AssertionError("header %r" % ((name, mtype, seqid),))
+                args = Echo.blob_args()
+                args.read(iprot)
+                iprot.readMessageEnd()
+                if len(args.payload or b"") != entry["size"]:
+                    raise AssertionError("payload of %d bytes, expected %d" % (len(args.payload or b""), entry["size"]))
+                if not framed and iprot.trans.read(1) != b"":
+                    raise AssertionError("bytes left after the message")
+            elif entry["check"] == "synthetic-reply":
+                client = Echo.Client(iprot, iprot)
+                try:
+                    outcome = "success:%d" % len(client.recv_blob())
+                except ttypes.Overloaded:
+                    outcome = "declared"
+                except TApplicationException as e:
+                    outcome = "application:%d" % e.type
+                if outcome != entry["expect"]:
+                    raise AssertionError("read as %s, expected %s" % (outcome, entry["expect"]))
+                name, mtype, seqid = reader(data, framed, proto).readMessageBegin()
+                if (name, seqid) != (entry["method"], entry["seqid"]):
+                    raise AssertionError("header %r" % ((name, mtype, seqid),))
             else:
                 raise AssertionError("unknown check " + entry["check"])
             checked += 1
