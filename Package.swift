@@ -91,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulationTests",
-            dependencies: ["Simulation", "MetaProtocol"]
+            dependencies: ["Simulation", "MetaProtocol", "MetaProtocolCodecs"]
         ),
         .testTarget(
             name: "WorkloadTests",

@@ -30,6 +30,9 @@ public struct SimulationConfiguration: Sendable {
     /// Clients send straight to the hosts, without a proxy: for checking the engine against
     /// queueing theory on its own.
     public var bypassProxy: Bool
+    /// When set, every hop carries real frames of a protocol, written and read by its codec and
+    /// synthesizer; otherwise messages travel as values and only their sizes count.
+    public var bytePath: BytePath?
 
     public init(seed: UInt64 = 1, duration: Duration, warmUp: Duration = .zero, drainLimit: Duration = .seconds(60),
                 proxy: ProxyConfiguration, capabilities: CodecCapabilities = CodecCapabilities(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64),
@@ -52,6 +55,24 @@ public struct SimulationConfiguration: Sendable {
         self.timeSeriesInterval = timeSeriesInterval
         self.bypassProxy = bypassProxy
     }
+}
+
+/// The byte path: clients write calls with a protocol's ``FrameSynthesizer``, each proxy decodes
+/// them with the protocol's codec (one per connection) and encodes what it forwards — renumbered
+/// ids, mutations, local replies — hosts decode their calls and answer with synthesized frames,
+/// and clients decode the answers. Sizes on the wire are the frames' sizes, so framing overhead
+/// costs bandwidth, and codec behaviour is part of the run.
+public struct BytePath: Sendable {
+    public var makeCodec: @Sendable () -> any MetaCodec
+    public var synthesizer: any FrameSynthesizer
+
+    public init(codec: @escaping @Sendable () -> any MetaCodec, synthesizer: any FrameSynthesizer) {
+        makeCodec = codec
+        self.synthesizer = synthesizer
+    }
+
+    /// What the protocol's frames can carry: the proxies are configured with it.
+    public var capabilities: CodecCapabilities { type(of: makeCodec()).capabilities }
 }
 
 /// How a synthetic host serves requests.

@@ -33,6 +33,8 @@ public struct SimulationResult: Sendable {
     public var scaleEvents: [(seconds: Double, hosts: Int)]
     /// What the run held at its peak: memory follows these, not the number of calls.
     public var footprint: Footprint
+    /// Bytes sent on each kind of hop (payload sizes, or whole frames on the byte path).
+    public var wireBytes: WireBytes
 
     /// The mean latency in seconds.
     public var meanLatencySeconds: Double { latency.totalCount == 0 ? 0 : latency.mean / 1e9 }
@@ -104,4 +106,12 @@ public struct Footprint: Sendable, Hashable {
     public var jobs: Int
     /// Calls clients were waiting on at once.
     public var outstandingCalls: Int
+}
+
+/// Bytes put on the wire, by hop and direction, over the whole run.
+public struct WireBytes: Sendable, Hashable {
+    public var clientsToProxies = 0
+    public var proxiesToClients = 0
+    public var proxiesToHosts = 0
+    public var hostsToProxies = 0
 }

@@ -56,27 +56,31 @@ final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalR
 
     func send(_ message: Message, mutation: Mutation, on connection: UpstreamConnectionID) {
         guard let host = connections[connection.rawValue] else { return }
-        world.sendToHost(proxy: index, connection: connection.rawValue, host: host, message: message)
+        world.sendToHost(proxy: index, connection: connection.rawValue, host: host, message: message, mutation: mutation)
     }
 
     func close(_ connection: UpstreamConnectionID) {
         connections.remove(connection.rawValue)
+        world.forgetUpstreamCodec(proxy: index, connection: connection.rawValue)
     }
 
     /// A host's connections reset (a crash): the core hears of each, in id order.
     func resetConnections(toHost host: Int32) {
         for (id, h) in connections.sortedEntries where h == host {
             connections.remove(id)
+            world.forgetUpstreamCodec(proxy: index, connection: id)
             core.upstreamClosed(UpstreamConnectionID(id))
         }
     }
 
     func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {
-        world.answerClient(Int32(downstream.rawValue), from: index, response: response, localReply: nil)
+        world.answerClient(Int32(downstream.rawValue), from: index, response: response, localReply: nil,
+                           frame: world.proxyEncodes(response, mutation: mutation))
     }
 
     func sendLocalReply(_ error: LocalReplyError, to request: Message, downstream: DownstreamID) {
-        world.answerClient(Int32(downstream.rawValue), from: index, response: request, localReply: error.kind)
+        world.answerClient(Int32(downstream.rawValue), from: index, response: request, localReply: error.kind,
+                           frame: world.proxyEncodesLocalReply(error, to: request))
     }
 
     func sendHeartbeatReply(to heartbeat: Message, downstream: DownstreamID) {}

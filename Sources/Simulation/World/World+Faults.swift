@@ -65,7 +65,7 @@ extension World {
         }
         var proxyConfiguration = config.proxy
         proxyConfiguration.clusters = clusters
-        guard let compiled = try? CompiledConfiguration.compile(proxyConfiguration, capabilities: config.capabilities) else {
+        guard let compiled = try? CompiledConfiguration.compile(proxyConfiguration, capabilities: capabilities) else {
             violations.append("autoscaling produced a configuration that does not compile")
             return
         }

@@ -82,46 +82,57 @@ extension World {
             proxy = Int32(clients[Int(c)].nextProxy % proxies.count)
             clients[Int(c)].nextProxy += 1
         }
-        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: id, message: message, localReply: nil))
-        schedule(.atProxy(message: m), at: now + clientDelay(client: c, bytes: payload))
+        let frame = synthesizeCall(message, template: templates[Int(template)])
+        let size = frame?.readableBytes ?? payload
+        wireBytes.clientsToProxies += size
+        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: id, message: message, localReply: nil, frame: frame))
+        schedule(.atProxy(message: m), at: now + clientDelay(client: c, bytes: size))
     }
 
     func atProxy(_ m: Int32) {
-        guard let wire = messages.remove(m) else { return }
-        proxies[Int(wire.proxy)].core.receive(wire.message, from: DownstreamID(UInt64(wire.client)))
+        guard let wire = messages.remove(m), let message = proxyDecodesCall(wire) else { return }
+        proxies[Int(wire.proxy)].core.receive(message, from: DownstreamID(UInt64(wire.client)))
     }
 
-    /// A proxy answers a client: an upstream response, or a local reply.
-    func answerClient(_ c: Int32, from proxy: Int32, response: Message, localReply: LocalReplyError.Kind?) {
-        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: response.requestID, message: response, localReply: localReply))
-        schedule(.atClient(message: m), at: now + clientDelay(client: c, bytes: response.bodySize))
+    /// A proxy answers a client: an upstream response, or a local reply (already a frame on the
+    /// byte path).
+    func answerClient(_ c: Int32, from proxy: Int32, response: Message, localReply: LocalReplyError.Kind?, frame: ByteBuffer?) {
+        let size = frame?.readableBytes ?? response.bodySize
+        wireBytes.proxiesToClients += size
+        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: response.requestID, message: response, localReply: localReply, frame: frame))
+        schedule(.atClient(message: m), at: now + clientDelay(client: c, bytes: size))
     }
 
     func atClient(_ m: Int32) {
         guard let wire = messages.remove(m) else { return }
-        guard let call = clients[Int(wire.client)].outstanding.remove(wire.requestID) else {
-            violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(wire.requestID), which has none pending (answered twice?)")
+        // On the byte path the client learns the id and status from the frame it reads.
+        let answer = clientDecodesAnswer(wire)
+        guard let call = clients[Int(wire.client)].outstanding.remove(answer?.requestID ?? wire.requestID) else {
+            violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(answer?.requestID ?? wire.requestID), which has none pending (answered twice?)")
             return
         }
         outstanding -= 1
         guard call.measured else { return }
-        collector.answered(latency: now - call.sentAt, template: call.template, status: wire.message.status, localReply: wire.localReply, at: now)
+        collector.answered(latency: now - call.sentAt, template: call.template, status: answer?.status ?? wire.message.status, localReply: wire.localReply, at: now)
     }
 
     // MARK: hosts
 
-    func sendToHost(proxy: Int32, connection: UInt64, host: Int32, message: Message) {
+    func sendToHost(proxy: Int32, connection: UInt64, host: Int32, message: Message, mutation: Mutation) {
+        let frame = proxyEncodes(message, mutation: mutation)
+        let size = frame?.readableBytes ?? message.bodySize
+        wireBytes.proxiesToHosts += size
         guard !hosts[Int(host)].partitioned else { return }  // lost on the wire
         let job = jobs.insert(Job(proxy: proxy, connection: connection, host: host, requestID: message.requestID, client: -1,
                                   template: Int32(truncatingIfNeeded: message.streamID), payload: message.bodySize, arrivedAt: 0, startedAt: 0, epoch: 0,
-                                  status: ResponseStatus(category: .success, code: 0), responseSize: 0))
-        schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: message.bodySize))
+                                  status: ResponseStatus(category: .success, code: 0), responseSize: 0, frame: frame))
+        schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: size))
     }
 
     func atHost(_ j: Int32) {
         guard let job = jobs[j] else { return }
         let h = Int(job.host)
-        guard hosts[h].up, !hosts[h].partitioned else {
+        guard hosts[h].up, !hosts[h].partitioned, hostDecodesCall(j) else {
             _ = jobs.remove(j)
             return
         }
@@ -182,9 +193,15 @@ extension World {
 
     /// Sends a host's answer back to the proxy (or the client, without a proxy).
     func finishJob(_ job: Job) {
-        guard !hosts[Int(job.host)].partitioned else { return }
+        // Oneway calls get no answer; a partitioned host's answers are lost.
+        guard !templates[Int(job.template)].oneway, !hosts[Int(job.host)].partitioned else { return }
+        var job = job
+        job.frame = job.proxy >= 0 ? synthesizeAnswer(job) : nil
+        job.request = nil
+        let size = job.frame?.readableBytes ?? job.responseSize
+        wireBytes.hostsToProxies += size
         let id = jobs.insert(job)
-        let delay = linkDelay(host: job.host, bytes: job.responseSize)
+        let delay = linkDelay(host: job.host, bytes: size)
         if job.proxy < 0 {
             var response = responsePrototype
             response.requestID = job.requestID
@@ -203,6 +220,11 @@ extension World {
         guard let job = jobs.remove(j) else { return }
         let proxy = proxies[Int(job.proxy)]
         guard proxy.connections[job.connection] != nil else { return }  // the connection is gone
+        if let frame = job.frame {
+            guard let response = proxyDecodesAnswer(frame, proxy: job.proxy, connection: job.connection) else { return }
+            proxy.core.upstreamReceived(response, on: UpstreamConnectionID(job.connection))
+            return
+        }
         var response = responsePrototype
         response.requestID = job.requestID
         response.status = job.status

@@ -24,6 +24,11 @@ final class World {
     var jobs = Pool<Job>()
     var clusters: [ClusterConfiguration]
     var compiled: CompiledConfiguration?
+    /// What the proxies' protocol can carry: the byte path's codec's, else the configuration's.
+    let capabilities: CodecCapabilities
+    /// The codecs of the byte path; nil when messages travel as values.
+    var byteCodecs: ByteCodecs?
+    var wireBytes = WireBytes()
 
     let clientLatency: Distribution.Sampler
     let hostLatency: Distribution.Sampler
@@ -52,6 +57,7 @@ final class World {
         warmUpNs = config.warmUp.nanoseconds
         endNs = durationNs + config.drainLimit.nanoseconds
         clusters = config.proxy.clusters
+        capabilities = config.bytePath?.capabilities ?? config.capabilities
         clientLatency = config.network.clientToProxy.latency.sampler()
         hostLatency = config.network.proxyToHost.latency.sampler()
         rateLimitRandom = SeededRandom(seed: config.seed, stream: "ratelimit-service")
@@ -68,7 +74,7 @@ final class World {
             templateBase += model.mix.count
         }
         if !config.bypassProxy {
-            let compiled = try CompiledConfiguration.compile(config.proxy, capabilities: config.capabilities)
+            let compiled = try CompiledConfiguration.compile(config.proxy, capabilities: capabilities)
             self.compiled = compiled
             for i in 0..<max(1, config.proxyInstances) {
                 let proxy = SimProxy(world: self, index: Int32(i))
@@ -77,6 +83,7 @@ final class World {
                                        seed: Self.proxySeed(config.seed, instance: i))
                 proxies.append(proxy)
             }
+            if let path = config.bytePath { byteCodecs = ByteCodecs(path, proxies: proxies.count, clients: clients.count) }
         }
         for i in clients.indices { scheduleNextArrival(Int32(i), after: 0) }
         for (i, f) in config.faults.enumerated() { schedule(.fault(index: Int32(i)), at: f.at.nanoseconds) }
@@ -221,7 +228,8 @@ final class World {
             latencyByMethod: collector.latencyByMethod, proxy: all, proxyInstances: proxies.map { $0.core.counters },
             hosts: hostResults, timeSeries: collector.windows, coverage: coverage, violations: violations,
             scaleEvents: scaleEvents,
-            footprint: Footprint(events: events.peak, messages: messages.peak, jobs: jobs.peak, outstandingCalls: peakOutstanding))
+            footprint: Footprint(events: events.peak, messages: messages.peak, jobs: jobs.peak, outstandingCalls: peakOutstanding),
+            wireBytes: wireBytes)
     }
 }
 
