@@ -73,4 +73,16 @@ struct BytePathTests {
         // Successful answers echo the payload (errors carry none).
         #expect(Double(r.successLatency.valueAtPercentile(1)) / 1e9 > 4 * 122_880 / 125e6, "four hops of 120 KB at 1 Gbit/s")
     }
+
+    @Test func faultsLeaveNoFrameBehind() throws {
+        // Crashes drop queued calls, partitions lose frames both ways: every frame held for a
+        // call must be let go (a leftover is an invariant violation).
+        var base = Self.scenario()
+        base.proxy.routes[0].retry = RetryPolicy(numRetries: 2, retryOn: .default.union(.perTryTimeout), perTryTimeout: .milliseconds(50))
+        base.proxy.routes[0].timeout = .milliseconds(300)
+        base.bytePath = BytePath(codec: { DubboCodec() }, synthesizer: DubboSynthesizer())
+        let report = try FaultCampaign(base: base, runs: 6, faultsPerRun: 3...5, kinds: [.crash, .partition, .errorBurst]).run()
+        #expect(report.violations == [], "\(report.violations.prefix(3))")
+        #expect(report.runs(firing: "per-try timeout") > 0 && report.runs(firing: "reset") + report.runs(firing: "connect failure") > 0)
+    }
 }

@@ -1,5 +1,4 @@
 import MetaProtocol
-import NIOCore
 
 /// Everything that can happen in a simulation. Payloads are plain numbers — indices into the
 /// world's tables — so events are cheap to move through the queue.
@@ -58,11 +57,10 @@ struct WireMessage {
     var message: Message
     /// Set when the proxy answered by itself.
     var localReply: LocalReplyError.Kind?
-    /// The frame on the wire, on the byte path.
-    var frame: ByteBuffer? = nil
 }
 
-/// A request at, or on its way to or from, a host.
+/// A request at, or on its way to or from, a host. (On the byte path its frames live in
+/// ``ByteCodecs``, keyed by the job's slot, so that jobs stay small on the common path.)
 struct Job {
     /// -1 when a client called the host directly (no proxy).
     var proxy: Int32
@@ -79,8 +77,4 @@ struct Job {
     var epoch: Int32
     var status: ResponseStatus
     var responseSize: Int
-    /// On the byte path: the frame travelling (the call, then the answer), and the call as the
-    /// host decoded it.
-    var frame: ByteBuffer? = nil
-    var request: Message? = nil
 }

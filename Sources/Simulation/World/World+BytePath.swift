@@ -12,6 +12,11 @@ struct ByteCodecs {
     let proxyEncoder: any MetaCodec
     var hosts: [any MetaCodec] = []
     var clients: [any MetaCodec]
+    /// Frames in flight, by the slot of the message or job carrying them, and calls as hosts
+    /// decoded them, by job slot.
+    var messageFrames: [Int32: ByteBuffer] = [:]
+    var jobFrames: [Int32: ByteBuffer] = [:]
+    var jobRequests: [Int32: Message] = [:]
 
     init(_ path: BytePath, proxies: Int, clients: Int) {
         self.path = path
@@ -42,9 +47,41 @@ extension World {
         }
     }
 
+    // MARK: frames by slot
+
+    func storeFrame(_ frame: ByteBuffer?, message m: Int32) {
+        if let frame { byteCodecs!.messageFrames[m] = frame }
+    }
+
+    func takeFrame(message m: Int32) -> ByteBuffer? {
+        byteCodecs == nil ? nil : byteCodecs!.messageFrames.removeValue(forKey: m)
+    }
+
+    func storeFrame(_ frame: ByteBuffer?, job j: Int32) {
+        if let frame { byteCodecs!.jobFrames[j] = frame }
+    }
+
+    func takeFrame(job j: Int32) -> ByteBuffer? {
+        byteCodecs == nil ? nil : byteCodecs!.jobFrames.removeValue(forKey: j)
+    }
+
+    /// The call a host decoded for job `j`, taken out of the table.
+    func takeRequest(job j: Int32) -> Message? {
+        byteCodecs == nil ? nil : byteCodecs!.jobRequests.removeValue(forKey: j)
+    }
+
+    /// Forgets whatever the byte path holds for a job that is dropped.
+    func forgetBytes(job j: Int32) {
+        guard byteCodecs != nil else { return }
+        byteCodecs!.jobFrames.removeValue(forKey: j)
+        byteCodecs!.jobRequests.removeValue(forKey: j)
+    }
+
+    // MARK: hops
+
     /// A proxy reads a client's call; the template index rides along in `streamID`.
-    func proxyDecodesCall(_ wire: WireMessage) -> Message? {
-        guard let frame = wire.frame else { return wire.message }
+    func proxyDecodesCall(_ wire: WireMessage, frame: ByteBuffer?) -> Message? {
+        guard let frame else { return wire.message }
         do {
             guard var message = try decodeFrame(frame, with: &byteCodecs!.proxyDownstream[Int(wire.proxy)][Int(wire.client)]) else {
                 violations.append("t=\(Double(now) / 1e9)s byte path: proxy \(wire.proxy) could not read a whole call from client \(wire.client)")
@@ -82,7 +119,7 @@ extension World {
 
     /// A host reads the call in `job`; false if it cannot (the call is then lost, and counted).
     func hostDecodesCall(_ j: Int32) -> Bool {
-        guard byteCodecs != nil, let job = jobs[j], let frame = job.frame else { return true }
+        guard byteCodecs != nil, let job = jobs[j], let frame = takeFrame(job: j) else { return true }
         let h = Int(job.host)
         while byteCodecs!.hosts.count <= h { byteCodecs!.hosts.append(byteCodecs!.path.makeCodec()) }
         do {
@@ -90,10 +127,7 @@ extension World {
                 violations.append("t=\(Double(now) / 1e9)s byte path: host \(hosts[h].address) read a call other than the one sent")
                 return false
             }
-            jobs.modify(j) {
-                $0.request = request
-                $0.frame = nil
-            }
+            byteCodecs!.jobRequests[j] = request
             return true
         } catch {
             violations.append("t=\(Double(now) / 1e9)s byte path: host \(hosts[h].address) refused a call: \(error)")
@@ -101,9 +135,9 @@ extension World {
         }
     }
 
-    /// A host's answer as a frame.
-    func synthesizeAnswer(_ job: Job) -> ByteBuffer? {
-        guard let codecs = byteCodecs, let request = job.request else { return nil }
+    /// A host's answer to `request` as a frame.
+    func synthesizeAnswer(_ job: Job, to request: Message?) -> ByteBuffer? {
+        guard let codecs = byteCodecs, let request else { return nil }
         do {
             return try codecs.path.synthesizer.response(to: request, status: job.status, payloadSize: job.responseSize)
         } catch {
@@ -133,8 +167,8 @@ extension World {
     }
 
     /// A client reads its answer.
-    func clientDecodesAnswer(_ wire: WireMessage) -> Message? {
-        guard let frame = wire.frame else { return wire.message }
+    func clientDecodesAnswer(_ wire: WireMessage, frame: ByteBuffer?) -> Message? {
+        guard let frame else { return wire.message }
         do {
             if let m = try decodeFrame(frame, with: &byteCodecs!.clients[Int(wire.client)]) { return m }
             violations.append("t=\(Double(now) / 1e9)s byte path: client \(wire.client) could not read a whole answer")

@@ -12,7 +12,10 @@ extension World {
             // Work in the host is lost; its requests' tries fail through the connection resets.
             hosts[Int(h)].change(now: now, by: -hosts[Int(h)].inSystem)
             hosts[Int(h)].busy = 0
-            while let j = hosts[Int(h)].queue.popFirst() { _ = jobs.remove(j) }
+            while let j = hosts[Int(h)].queue.popFirst() {
+                _ = jobs.remove(j)
+                forgetBytes(job: j)
+            }
             for p in proxies { p.resetConnections(toHost: h) }
         case .restart(let address):
             guard let h = hostIndex[address] else { return }

@@ -85,12 +85,13 @@ extension World {
         let frame = synthesizeCall(message, template: templates[Int(template)])
         let size = frame?.readableBytes ?? payload
         wireBytes.clientsToProxies += size
-        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: id, message: message, localReply: nil, frame: frame))
+        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: id, message: message, localReply: nil))
+        storeFrame(frame, message: m)
         schedule(.atProxy(message: m), at: now + clientDelay(client: c, bytes: size))
     }
 
     func atProxy(_ m: Int32) {
-        guard let wire = messages.remove(m), let message = proxyDecodesCall(wire) else { return }
+        guard let wire = messages.remove(m), let message = proxyDecodesCall(wire, frame: takeFrame(message: m)) else { return }
         proxies[Int(wire.proxy)].core.receive(message, from: DownstreamID(UInt64(wire.client)))
     }
 
@@ -99,14 +100,15 @@ extension World {
     func answerClient(_ c: Int32, from proxy: Int32, response: Message, localReply: LocalReplyError.Kind?, frame: ByteBuffer?) {
         let size = frame?.readableBytes ?? response.bodySize
         wireBytes.proxiesToClients += size
-        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: response.requestID, message: response, localReply: localReply, frame: frame))
+        let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: response.requestID, message: response, localReply: localReply))
+        storeFrame(frame, message: m)
         schedule(.atClient(message: m), at: now + clientDelay(client: c, bytes: size))
     }
 
     func atClient(_ m: Int32) {
         guard let wire = messages.remove(m) else { return }
         // On the byte path the client learns the id and status from the frame it reads.
-        let answer = clientDecodesAnswer(wire)
+        let answer = clientDecodesAnswer(wire, frame: takeFrame(message: m))
         guard let call = clients[Int(wire.client)].outstanding.remove(answer?.requestID ?? wire.requestID) else {
             violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(answer?.requestID ?? wire.requestID), which has none pending (answered twice?)")
             return
@@ -125,7 +127,8 @@ extension World {
         guard !hosts[Int(host)].partitioned else { return }  // lost on the wire
         let job = jobs.insert(Job(proxy: proxy, connection: connection, host: host, requestID: message.requestID, client: -1,
                                   template: Int32(truncatingIfNeeded: message.streamID), payload: message.bodySize, arrivedAt: 0, startedAt: 0, epoch: 0,
-                                  status: ResponseStatus(category: .success, code: 0), responseSize: 0, frame: frame))
+                                  status: ResponseStatus(category: .success, code: 0), responseSize: 0))
+        storeFrame(frame, job: job)
         schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: size))
     }
 
@@ -134,6 +137,7 @@ extension World {
         let h = Int(job.host)
         guard hosts[h].up, !hosts[h].partitioned, hostDecodesCall(j) else {
             _ = jobs.remove(j)
+            forgetBytes(job: j)
             return
         }
         hosts[h].change(now: now, by: 1)
@@ -155,7 +159,7 @@ extension World {
             var rejected = updated
             rejected.status = ResponseStatus(category: .unavailable, code: 503)
             _ = jobs.remove(id)
-            finishJob(rejected)
+            finishJob(rejected, request: takeRequest(job: id))
         } else {
             hosts[h].queue.append(id)
             hosts[h].maxQueue = max(hosts[h].maxQueue, hosts[h].queue.count)
@@ -173,6 +177,7 @@ extension World {
 
     func serviceDone(host h: Int32, job j: Int32) {
         guard var job = jobs.remove(j) else { return }
+        let request = takeRequest(job: j)
         guard job.epoch == hosts[Int(h)].epoch else { return }  // the host crashed meanwhile
         hosts[Int(h)].busy -= 1
         hosts[Int(h)].change(now: now, by: -1)
@@ -188,19 +193,18 @@ extension World {
         }
         if let size = hosts[Int(h)].responseSize { job.responseSize = max(0, Int(size.sample(&hosts[Int(h)].random))) } else { job.responseSize = job.payload }
         if let next = hosts[Int(h)].queue.popFirst() { startService(host: h, job: next) }
-        finishJob(job)
+        finishJob(job, request: request)
     }
 
     /// Sends a host's answer back to the proxy (or the client, without a proxy).
-    func finishJob(_ job: Job) {
+    func finishJob(_ job: Job, request: Message?) {
         // Oneway calls get no answer; a partitioned host's answers are lost.
         guard !templates[Int(job.template)].oneway, !hosts[Int(job.host)].partitioned else { return }
-        var job = job
-        job.frame = job.proxy >= 0 ? synthesizeAnswer(job) : nil
-        job.request = nil
-        let size = job.frame?.readableBytes ?? job.responseSize
+        let frame = job.proxy >= 0 ? synthesizeAnswer(job, to: request) : nil
+        let size = frame?.readableBytes ?? job.responseSize
         wireBytes.hostsToProxies += size
         let id = jobs.insert(job)
+        storeFrame(frame, job: id)
         let delay = linkDelay(host: job.host, bytes: size)
         if job.proxy < 0 {
             var response = responsePrototype
@@ -218,9 +222,10 @@ extension World {
 
     func answerAtProxy(_ j: Int32) {
         guard let job = jobs.remove(j) else { return }
+        let frame = takeFrame(job: j)
         let proxy = proxies[Int(job.proxy)]
         guard proxy.connections[job.connection] != nil else { return }  // the connection is gone
-        if let frame = job.frame {
+        if let frame {
             guard let response = proxyDecodesAnswer(frame, proxy: job.proxy, connection: job.connection) else { return }
             proxy.core.upstreamReceived(response, on: UpstreamConnectionID(job.connection))
             return

@@ -208,6 +208,9 @@ final class World {
             coverage[name] = n
         }
         if outstanding != 0 { violations.append("\(outstanding) calls were never answered") }
+        if outstanding == 0, let b = byteCodecs, !(b.messageFrames.isEmpty && b.jobFrames.isEmpty && b.jobRequests.isEmpty) {
+            violations.append("byte path: \(b.messageFrames.count + b.jobFrames.count + b.jobRequests.count) frames still held at the end")
+        }
         for h in hosts where h.busy != 0 || !h.queue.isEmpty {
             violations.append("host \(h.address) still holds work at the end")
         }
