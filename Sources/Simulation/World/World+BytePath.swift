@@ -3,7 +3,7 @@ import NIOCore
 
 /// The codecs of a run on the byte path, one per connection end as on real sockets (a codec
 /// remembers what it learned from earlier frames, such as Thrift's transport).
-struct ByteCodecs {
+final class ByteCodecs {
     let path: BytePath
     /// Each proxy's codec per client (reading calls), per upstream connection (reading answers),
     /// and one for writing (encoding keeps no state).
@@ -80,8 +80,7 @@ extension World {
     // MARK: hops
 
     /// A proxy reads a client's call; the template index rides along in `streamID`.
-    func proxyDecodesCall(_ wire: WireMessage, frame: ByteBuffer?) -> Message? {
-        guard let frame else { return wire.message }
+    func proxyDecodesCall(_ wire: WireMessage, frame: ByteBuffer) -> Message? {
         do {
             guard var message = try decodeFrame(frame, with: &byteCodecs!.proxyDownstream[Int(wire.proxy)][Int(wire.client)]) else {
                 violations.append("t=\(Double(now) / 1e9)s byte path: proxy \(wire.proxy) could not read a whole call from client \(wire.client)")
@@ -135,9 +134,9 @@ extension World {
         }
     }
 
-    /// A host's answer to `request` as a frame.
+    /// A host's answer to `request` as a frame (nil for a oneway call or a direct one).
     func synthesizeAnswer(_ job: Job, to request: Message?) -> ByteBuffer? {
-        guard let codecs = byteCodecs, let request else { return nil }
+        guard let codecs = byteCodecs, let request, job.proxy >= 0, request.type != .oneway else { return nil }
         do {
             return try codecs.path.synthesizer.response(to: request, status: job.status, payloadSize: job.responseSize)
         } catch {
@@ -167,8 +166,7 @@ extension World {
     }
 
     /// A client reads its answer.
-    func clientDecodesAnswer(_ wire: WireMessage, frame: ByteBuffer?) -> Message? {
-        guard let frame else { return wire.message }
+    func clientDecodesAnswer(_ wire: WireMessage, frame: ByteBuffer) -> Message? {
         do {
             if let m = try decodeFrame(frame, with: &byteCodecs!.clients[Int(wire.client)]) { return m }
             violations.append("t=\(Double(now) / 1e9)s byte path: client \(wire.client) could not read a whole answer")

@@ -57,7 +57,7 @@ extension World {
         let payload = max(0, Int(clients[Int(c)].payload.sample(&clients[Int(c)].choices)))
         let id = clients[Int(c)].nextID
         clients[Int(c)].nextID += 1
-        let oneway = templates[Int(template)].oneway
+        let oneway = onewayTemplates[Int(template)]
         let measured = now >= warmUpNs
         // The message carries its template in `streamID`: synthetic calls have no streams.
         let message = Message(type: oneway ? .oneway : .request, requestID: id, streamID: UInt64(template), headerSize: 0, bodySize: payload,
@@ -82,7 +82,7 @@ extension World {
             proxy = Int32(clients[Int(c)].nextProxy % proxies.count)
             clients[Int(c)].nextProxy += 1
         }
-        let frame = synthesizeCall(message, template: templates[Int(template)])
+        let frame = byteCodecs == nil ? nil : synthesizeCall(message, template: templates[Int(template)])
         let size = frame?.readableBytes ?? payload
         wireBytes.clientsToProxies += size
         let m = messages.insert(WireMessage(client: c, proxy: proxy, requestID: id, message: message, localReply: nil))
@@ -91,8 +91,13 @@ extension World {
     }
 
     func atProxy(_ m: Int32) {
-        guard let wire = messages.remove(m), let message = proxyDecodesCall(wire, frame: takeFrame(message: m)) else { return }
-        proxies[Int(wire.proxy)].core.receive(message, from: DownstreamID(UInt64(wire.client)))
+        guard let wire = messages.remove(m) else { return }
+        if let frame = takeFrame(message: m) {
+            guard let message = proxyDecodesCall(wire, frame: frame) else { return }
+            proxies[Int(wire.proxy)].core.receive(message, from: DownstreamID(UInt64(wire.client)))
+        } else {
+            proxies[Int(wire.proxy)].core.receive(wire.message, from: DownstreamID(UInt64(wire.client)))
+        }
     }
 
     /// A proxy answers a client: an upstream response, or a local reply (already a frame on the
@@ -107,15 +112,21 @@ extension World {
 
     func atClient(_ m: Int32) {
         guard let wire = messages.remove(m) else { return }
-        // On the byte path the client learns the id and status from the frame it reads.
-        let answer = clientDecodesAnswer(wire, frame: takeFrame(message: m))
-        guard let call = clients[Int(wire.client)].outstanding.remove(answer?.requestID ?? wire.requestID) else {
-            violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(answer?.requestID ?? wire.requestID), which has none pending (answered twice?)")
+        var requestID = wire.requestID
+        var status = wire.message.status
+        if let frame = takeFrame(message: m) {
+            // On the byte path the client learns the id and status from the frame it reads.
+            guard let answer = clientDecodesAnswer(wire, frame: frame) else { return }
+            requestID = answer.requestID
+            status = answer.status
+        }
+        guard let call = clients[Int(wire.client)].outstanding.remove(requestID) else {
+            violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(requestID), which has none pending (answered twice?)")
             return
         }
         outstanding -= 1
         guard call.measured else { return }
-        collector.answered(latency: now - call.sentAt, template: call.template, status: answer?.status ?? wire.message.status, localReply: wire.localReply, at: now)
+        collector.answered(latency: now - call.sentAt, template: call.template, status: status, localReply: wire.localReply, at: now)
     }
 
     // MARK: hosts
@@ -159,7 +170,7 @@ extension World {
             var rejected = updated
             rejected.status = ResponseStatus(category: .unavailable, code: 503)
             _ = jobs.remove(id)
-            finishJob(rejected, request: takeRequest(job: id))
+            finishJob(rejected, slot: id)
         } else {
             hosts[h].queue.append(id)
             hosts[h].maxQueue = max(hosts[h].maxQueue, hosts[h].queue.count)
@@ -177,8 +188,10 @@ extension World {
 
     func serviceDone(host h: Int32, job j: Int32) {
         guard var job = jobs.remove(j) else { return }
-        let request = takeRequest(job: j)
-        guard job.epoch == hosts[Int(h)].epoch else { return }  // the host crashed meanwhile
+        guard job.epoch == hosts[Int(h)].epoch else {  // the host crashed meanwhile
+            forgetBytes(job: j)
+            return
+        }
         hosts[Int(h)].busy -= 1
         hosts[Int(h)].change(now: now, by: -1)
         if job.arrivedAt >= hosts[Int(h)].measureFrom {
@@ -193,14 +206,15 @@ extension World {
         }
         if let size = hosts[Int(h)].responseSize { job.responseSize = max(0, Int(size.sample(&hosts[Int(h)].random))) } else { job.responseSize = job.payload }
         if let next = hosts[Int(h)].queue.popFirst() { startService(host: h, job: next) }
-        finishJob(job, request: request)
+        finishJob(job, slot: j)
     }
 
     /// Sends a host's answer back to the proxy (or the client, without a proxy).
-    func finishJob(_ job: Job, request: Message?) {
+    /// Sends a host's answer to the job that was in `slot` (where the byte path keeps its call).
+    func finishJob(_ job: Job, slot: Int32) {
+        let frame = byteCodecs == nil ? nil : synthesizeAnswer(job, to: takeRequest(job: slot))
         // Oneway calls get no answer; a partitioned host's answers are lost.
-        guard !templates[Int(job.template)].oneway, !hosts[Int(job.host)].partitioned else { return }
-        let frame = job.proxy >= 0 ? synthesizeAnswer(job, to: request) : nil
+        guard !onewayTemplates[Int(job.template)], !hosts[Int(job.host)].partitioned else { return }
         let size = frame?.readableBytes ?? job.responseSize
         wireBytes.hostsToProxies += size
         let id = jobs.insert(job)

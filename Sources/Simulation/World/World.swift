@@ -20,6 +20,8 @@ final class World {
     var hostIndex: [String: Int32] = [:]
     var clients: [SimClient] = []
     var templates: [CallTemplate] = []
+    /// Whether each template is a oneway call (read on every call: a plain array of flags).
+    var onewayTemplates: [Bool] = []
     var messages = Pool<WireMessage>()
     var jobs = Pool<Job>()
     var clusters: [ClusterConfiguration]
@@ -63,6 +65,7 @@ final class World {
         rateLimitRandom = SeededRandom(seed: config.seed, stream: "ratelimit-service")
         rateLimitLatency = config.rateLimitService?.latency.sampler()
         templates = config.clients.flatMap(\.mix)
+        onewayTemplates = templates.map(\.oneway)
         collector = ResultCollector(methods: templates.map { $0.method ?? "-" }, interval: config.timeSeriesInterval.nanoseconds)
 
         for (c, cluster) in clusters.enumerated() {
