@@ -58,9 +58,12 @@ extension ProxyCore {
         var best: UpstreamConnectionID?
         var bestLoad = Int.max
         for id in cluster.pools[host].connections {
-            guard let c = connections[id.rawValue], c.canTakeRequest, c.inFlight.count < bestLoad else { continue }
-            best = id
-            bestLoad = c.inFlight.count
+            // Read in place: a copy of the connection would retain its in-flight table.
+            let load = connections.withValue(id.rawValue) { $0.canTakeRequest ? $0.inFlight.count : Int.max } ?? Int.max
+            if load < bestLoad {
+                best = id
+                bestLoad = load
+            }
         }
         return best
     }
@@ -124,7 +127,9 @@ extension ProxyCore {
         let upstreamID = record.upstreamID
         // Read what is needed, then mutate: holding a copy of the connection while changing
         // the stored one would copy its in-flight table.
-        if let id = record.connection, let multiplexed = connections[id.rawValue]?.multiplexed, connections[id.rawValue]?.inFlight[upstreamID] != nil {
+        if let id = record.connection,
+            let multiplexed = connections.withValue(id.rawValue, { $0.inFlight[upstreamID] != nil ? $0.multiplexed : nil }) ?? nil
+        {
             if multiplexed {
                 connections.withValue(id.rawValue) {
                     $0.inFlight.set(upstreamID, .abandoned)
@@ -227,7 +232,7 @@ extension ProxyCore {
     /// A frame from connection `id`: an answer to one of its requests (matched by request id),
     /// to a mirror, or to a try already given up.
     public func upstreamReceived(_ message: Message, on id: UpstreamConnectionID) {
-        guard let (cluster, host, multiplexed) = connections[id.rawValue].map({ ($0.cluster, $0.host, $0.multiplexed) }) else { return }
+        guard let (cluster, host, multiplexed) = connections.withValue(id.rawValue, { ($0.cluster, $0.host, $0.multiplexed) }) else { return }
         guard message.type.isReply, message.type != .heartbeatReply else {
             counters.unexpectedUpstreamFrames += 1
             return
@@ -261,7 +266,7 @@ extension ProxyCore {
 
     /// Closes connection `id` once it is clogged and every entry left on it is unanswered.
     func closeIfClogged(_ id: UpstreamConnectionID) {
-        guard let connection = connections[id.rawValue], connection.isClogged, connection.inFlight.count == connection.unanswered else { return }
+        guard connections.withValue(id.rawValue, { $0.isClogged && $0.inFlight.count == $0.unanswered }) == true else { return }
         counters.upstreamConnectionsClogged += 1
         upstream.close(id)
         connectionGone(id, failure: .reset)
