@@ -1,15 +1,16 @@
 /// The live state of one cluster in one proxy instance: host health, active requests, circuit
 /// breaker, outlier detection, balancers per subset, connection pools, and its stats.
 ///
-/// Survives configuration swaps while the cluster's definition is unchanged, so breakers,
-/// ejections and connections carry over.
+/// Survives configuration swaps while the cluster's definition is unchanged, and grows in place
+/// when the only change is hosts added at the end (an endpoint update, as autoscaling makes), so
+/// breakers, ejections and connections carry over.
 final class ClusterRuntime {
     /// A number the core gives each runtime: timers name runtimes by it.
     var serial = 0
     /// Replaced by a configuration swap: it serves only the requests that started with it
     /// (their retries included), and its connections close as they fall idle.
     var retired = false
-    let compiled: CompiledCluster
+    private(set) var compiled: CompiledCluster
     var name: String { compiled.name }
     var hosts: [HostConfiguration] { compiled.configuration.hosts }
     var breaker: CircuitBreaker
@@ -33,6 +34,27 @@ final class ClusterRuntime {
     }
 
     func isHealthy(_ host: Int) -> Bool { !(outlier?.isEjected(host) ?? false) }
+
+    /// Whether `new` is this cluster with hosts added after its own, and nothing else changed.
+    func canGrow(to new: CompiledCluster) -> Bool {
+        var old = compiled.configuration, grown = new.configuration
+        guard grown.hosts.count > old.hosts.count, Array(grown.hosts.prefix(old.hosts.count)) == old.hosts else { return false }
+        old.hosts = []
+        grown.hosts = []
+        return old == grown
+    }
+
+    /// Takes on the hosts `new` adds (see ``canGrow(to:)``): they start healthy, with empty
+    /// pools; the balancers are rebuilt on the next pick.
+    func grow(to new: CompiledCluster) {
+        let added = new.configuration.hosts.count - hosts.count
+        compiled = new
+        outlier?.addHosts(added)
+        activity.activeRequests.append(contentsOf: repeatElement(0, count: added))
+        pools.append(contentsOf: repeatElement(HostPool(), count: added))
+        stats.addHosts(new.configuration.hosts.suffix(added).map(\.address))
+        balancers = Array(repeating: nil, count: new.subsets.count + 1)
+    }
 
     /// Rebuilds balancers on the next pick (a host's health changed).
     func healthChanged() {

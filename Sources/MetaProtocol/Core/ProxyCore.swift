@@ -70,8 +70,9 @@ public final class ProxyCore {
     // MARK: configuration
 
     /// Serves `configuration` from now on. Requests in flight finish with the configuration
-    /// they started with; clusters whose definition did not change keep their state (breakers,
-    /// ejections, connections).
+    /// they started with; clusters whose definition did not change, or only gained hosts at the
+    /// end of their list, keep their state (breakers, ejections, connections, stats). A cluster
+    /// changed otherwise starts afresh, and the old one lets its connections go as they idle.
     public func apply(_ configuration: CompiledConfiguration) {
         var previous: [String: ClusterRuntime] = [:]
         for c in clusters { previous[c.name] = c }
@@ -82,7 +83,13 @@ public final class ProxyCore {
 
     private func install(_ configuration: CompiledConfiguration, previous: [String: ClusterRuntime]) {
         clusters = configuration.clusters.map { compiled in
-            if let old = previous[compiled.name], old.compiled.configuration == compiled.configuration { return old }
+            if let old = previous[compiled.name] {
+                if old.compiled.configuration == compiled.configuration { return old }
+                if old.canGrow(to: compiled) {
+                    old.grow(to: compiled)
+                    return old
+                }
+            }
             let runtime = ClusterRuntime(compiled, now: now)
             runtime.serial = nextClusterSerial
             nextClusterSerial += 1

@@ -129,6 +129,11 @@ public struct OutlierDetector: Sendable {
 
     public func isEjected(_ host: Int) -> Bool { hosts[host].ejectedAt != nil }
 
+    /// Hosts added to the cluster: they start with a clean record.
+    public mutating func addHosts(_ count: Int) {
+        hosts.append(contentsOf: repeatElement(Host(), count: count))
+    }
+
     /// Times `host` has been ejected.
     public func timesEjected(_ host: Int) -> Int { hosts[host].timesEjected }
 

@@ -130,7 +130,7 @@ public final class ClusterStats: @unchecked Sendable {
     public let name: String
     /// A number the core gives each cluster stats object, for compact keys.
     var id = 0
-    public let hostAddresses: [String]
+    public private(set) var hostAddresses: [String]
     public var requests = RequestStats()
     public var hosts: [RequestStats]
     public var connectionsOpened = 0
@@ -142,6 +142,12 @@ public final class ClusterStats: @unchecked Sendable {
         self.name = name
         self.hostAddresses = hosts
         self.hosts = Array(repeating: RequestStats(), count: hosts.count)
+    }
+
+    /// Hosts added to the cluster in place.
+    func addHosts(_ addresses: [String]) {
+        hostAddresses += addresses
+        hosts += Array(repeating: RequestStats(), count: addresses.count)
     }
 }
 

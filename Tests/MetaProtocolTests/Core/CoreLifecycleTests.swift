@@ -413,6 +413,34 @@ struct CoreLifecycleTests {
         #expect(d.core.routeStats.map(\.name) == ["new", "old"])
     }
 
+    @Test func hostsAddedAtTheEndGrowTheClusterInPlace() throws {
+        let capabilities = CodecCapabilities(carriesMutation: true, hasHeartbeats: true, requestIDBits: 64)
+        let outlier = OutlierDetectionPolicy(maxEjectionPercent: 50)
+        let d = try TestDriver.make(Configs.single(cluster: Configs.cluster("svc", hosts: 2, breaker: .init(maxRequests: 10), outlier: outlier)))
+        for id in 1...14 { d.request([], id: UInt64(id)) }  // 10 sent, 5 a host; 4 refused
+        let bad = d.host(of: d.sent[0])
+        for i in d.sent.indices where d.host(of: d.sent[i]) == bad { d.answer(i, .serverError) }
+        #expect(d.core.outlierDetector("svc")?.isEjected(0) == true)
+        let connectsBefore = d.connects.count, overflowBefore = d.core.circuitBreaker("svc")!.overflows(.requests)
+        #expect(overflowBefore == 4)
+        d.core.apply(try CompiledConfiguration.compile(Configs.single(cluster: Configs.cluster("svc", hosts: 3, breaker: .init(maxRequests: 10), outlier: outlier)),
+                                                       capabilities: capabilities))
+        #expect(d.core.outlierDetector("svc")?.isEjected(0) == true, "the ejection carries over")
+        #expect(d.core.circuitBreaker("svc")!.overflows(.requests) == overflowBefore, "so does the breaker")
+        #expect(d.core.clusterStats("svc")!.hostAddresses.count == 3)
+        for i in d.sent.indices where d.host(of: d.sent[i]) != bad { d.answer(i) }
+        for id in 11...12 { d.request([], id: UInt64(id)) }
+        let new = d.sent.suffix(2).map { d.host(of: $0) }
+        #expect(Set(new) == ["10.0.3.1:20880", "10.0.3.2:20880"], "the new host takes traffic; the ejected one none")
+        #expect(d.connects.count == connectsBefore + 1, "only the new host needed a connection")
+        #expect(d.closed.isEmpty)
+        // Anything else changed: a fresh cluster.
+        d.core.apply(try CompiledConfiguration.compile(Configs.single(cluster: Configs.cluster("svc", hosts: 3, breaker: .init(maxRequests: 11), outlier: outlier)),
+                                                       capabilities: capabilities))
+        #expect(d.core.circuitBreaker("svc")!.overflows(.requests) == 0)
+        #expect(d.core.outlierDetector("svc")?.isEjected(0) == false)
+    }
+
     @Test func aRequestHeldAcrossASwapFindsItsSubsetByNameAndTheOldPoolDrains() throws {
         // Before: v2 is subset 1 (hosts 2, 3). After: subset 1 is v1 and v2 is host 4 alone.
         func config(_ versions: [String], subsets: [String]) -> ProxyConfiguration {
