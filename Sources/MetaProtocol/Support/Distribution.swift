@@ -1,7 +1,7 @@
 import Foundation
-import MetaProtocol
 
-/// A distribution of durations or sizes, sampled from the run's seeded generator.
+/// A distribution of durations or sizes, sampled from a seeded generator: service times and
+/// payload sizes for the simulator, the synthetic servers and the load generator.
 public enum Distribution: Sendable, Hashable, CustomStringConvertible {
     /// Always `value`.
     case constant(Double)
