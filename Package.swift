@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MetaProtocol", targets: ["MetaProtocol"]),
         .library(name: "MetaProtocolCodecs", targets: ["MetaProtocolCodecs"]),
         .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "MetaProxy", targets: ["MetaProxy"]),
         .executable(name: "mplab", targets: ["mplab"]),
     ],
     dependencies: [
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The sans-IO core: message model, codec contract, routing, balancing, protection,
@@ -63,6 +65,19 @@ let package = Package(
             // checks, a quarter of the engine's time.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // The real proxy: the core on SwiftNIO, synthetic upstream servers, the admin endpoint.
+        .target(
+            name: "MetaProxy",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "Workload",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // jemalloc from Debian's libjemalloc-dev, linked into the executables so that it replaces
         // the C library's malloc and its statistics can be read (`mplab doctor`).
         .systemLibrary(
@@ -87,6 +102,17 @@ let package = Package(
                 "MetaProtocol",
                 "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MetaProxyTests",
+            dependencies: [
+                "MetaProxy",
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "Workload",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

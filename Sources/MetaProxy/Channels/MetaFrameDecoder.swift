@@ -1,0 +1,33 @@
+import MetaProtocol
+import NIOCore
+
+/// Cuts a connection's bytes into messages with a protocol's codec: the bridge between NIO's
+/// `ByteToMessageDecoder` and ``MetaCodec``. One per connection, as a codec may remember what it
+/// learned from earlier frames. A frame the codec refuses is a `CodecError` thrown into the
+/// pipeline; the handler after it closes the connection and counts why.
+struct MetaFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = Message
+
+    var codec: any MetaCodec
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let message = try codec.decode(&buffer) else { return .needMoreData }
+        context.fireChannelRead(NIOAny(message))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // Whole frames still buffered are delivered; a partial frame at the end is dropped with
+        // the connection.
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+extension EncodedFrame {
+    /// Writes the frame (its re-written head, if any, then the rest) and flushes.
+    func writeAndFlush(to channel: Channel) {
+        if let head { channel.write(head, promise: nil) }
+        channel.writeAndFlush(rest, promise: nil)
+    }
+}

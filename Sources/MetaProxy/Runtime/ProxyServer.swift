@@ -1,0 +1,110 @@
+import MetaProtocol
+import NIOCore
+import NIOPosix
+
+/// One proxy instance on real sockets: a listener for one protocol in front of a ``ProxyCore``.
+///
+/// Client connections are accepted on every loop of the group and decoded there; the core runs
+/// on one of them (see ``CoreRuntime``). The configuration can be swapped while it serves
+/// (``apply(_:)``); ``shutdown()`` stops accepting, lets requests in progress finish up to the
+/// drain timeout, then closes every connection.
+public final class ProxyServer: Sendable {
+    /// The address it listens on (with the port the system chose when asked for port 0).
+    public let localAddress: SocketAddress
+    public let protocolName: String
+    private let runtime: CoreRuntime
+    private let listener: Channel
+
+    private init(runtime: CoreRuntime, listener: Channel) {
+        self.runtime = runtime
+        self.listener = listener
+        localAddress = listener.localAddress!
+        protocolName = runtime.codecType.protocolName
+    }
+
+    /// Starts a proxy for `codec`'s protocol serving `configuration`, listening on `host:port`.
+    public static func start(configuration: CompiledConfiguration, codec: any MetaCodec.Type, host: String, port: Int,
+                             group: EventLoopGroup, settings: ProxySettings = ProxySettings(), accessLog: AccessLogSink? = nil) async throws -> ProxyServer {
+        let runtime = CoreRuntime(configuration: configuration, codecType: codec, group: group, settings: settings, accessLog: accessLog)
+        let idle = settings.downstreamIdleTimeout.map { TimeAmount.nanoseconds($0.nanoseconds) }
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: settings.writeBufferLowWatermark, high: settings.writeBufferHighWatermark))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(BackPressureHandler())
+                    if let idle { try pipeline.addHandler(IdleStateHandler(allTimeout: idle)) }
+                    try pipeline.addHandler(ByteToMessageHandler(MetaFrameDecoder(codec: codec.init())))
+                    try pipeline.addHandler(DownstreamHandler(runtime: runtime, channel: channel))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        return ProxyServer(runtime: runtime, listener: listener)
+    }
+
+    /// Runs `body` with the core on its loop and returns what it returns.
+    private func withCore<T: Sendable>(_ body: @escaping @Sendable (CoreRuntime) -> T) async -> T {
+        let runtime = runtime
+        return try! await runtime.loop.submit { body(runtime) }.get()
+    }
+
+    /// Serves `configuration` from now on; requests in flight finish with the one they started with.
+    public func apply(_ configuration: CompiledConfiguration) async {
+        await withCore { $0.core.apply(configuration) }
+    }
+
+    /// The configuration being served.
+    public func configuration() async -> CompiledConfiguration {
+        await withCore { $0.core.configuration }
+    }
+
+    /// The core's counters and the runtime's connection counters, read together.
+    public func counters() async -> (core: CoreCounters, runtime: RuntimeCounters) {
+        await withCore { ($0.core.counters, $0.counters) }
+    }
+
+    /// Requests in progress.
+    public func activeRequests() async -> Int {
+        await withCore { $0.core.activeRequests }
+    }
+
+    /// The core's stats in Prometheus text format, with the runtime's connection counters.
+    public func prometheusText() async -> String {
+        await withCore { runtime in
+            let c = runtime.counters
+            var text = runtime.core.prometheusText()
+            for (name, help, value) in [("mplab_downstream_connections_accepted_total", "Client connections accepted.", c.downstreamAccepted),
+                                        ("mplab_downstream_connections_refused_total", "Client connections refused at the connection limit.", c.downstreamRefused),
+                                        ("mplab_downstream_protocol_errors_total", "Client connections closed for a frame the codec refused.", c.downstreamProtocolErrors),
+                                        ("mplab_downstream_idle_closed_total", "Client connections closed after the idle timeout.", c.downstreamIdleClosed),
+                                        ("mplab_upstream_protocol_errors_total", "Upstream connections closed for a frame the codec refused.", c.upstreamProtocolErrors),
+                                        ("mplab_encode_failures_total", "Frames the codec could not write.", c.encodeFailures)] {
+                text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+            }
+            text += "# HELP mplab_downstream_connections_active Client connections open.\n# TYPE mplab_downstream_connections_active gauge\n"
+            text += "mplab_downstream_connections_active \(c.downstreamActive)\n"
+            return text
+        }
+    }
+
+    /// Stops accepting, waits up to the drain timeout for requests in progress, then closes
+    /// every connection. Returns the requests still in progress when it gave up (0 when all
+    /// finished).
+    @discardableResult
+    public func shutdown() async -> Int {
+        try? await listener.close()
+        let deadline = ContinuousClock.now + runtime.settings.drainTimeout
+        var active = await activeRequests()
+        while active > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+            active = await activeRequests()
+        }
+        let channels = await withCore { $0.downstreamChannels + $0.upstreamChannels }
+        for channel in channels { try? await channel.close() }
+        return active
+    }
+}

@@ -1,0 +1,27 @@
+/// How a proxy instance runs on sockets (the routing configuration is separate and can be
+/// swapped while it runs).
+public struct ProxySettings: Sendable, Hashable {
+    /// Client connections held at once; more are closed as they arrive, counted.
+    public var maxDownstreamConnections: Int
+    /// A client connection with nothing read or written for this long is closed; nil never.
+    public var downstreamIdleTimeout: Duration?
+    /// A connection stops being read while more than the high watermark of its writes is
+    /// pending, and reads again below the low one (backpressure).
+    public var writeBufferHighWatermark: Int
+    public var writeBufferLowWatermark: Int
+    /// How long a graceful shutdown waits for requests in progress.
+    public var drainTimeout: Duration
+    /// The core's random seed; nil draws one (tests fix it).
+    public var seed: UInt64?
+
+    public init(maxDownstreamConnections: Int = 10_000, downstreamIdleTimeout: Duration? = .seconds(300),
+                writeBufferHighWatermark: Int = 1 << 20, writeBufferLowWatermark: Int = 256 << 10,
+                drainTimeout: Duration = .seconds(10), seed: UInt64? = nil) {
+        self.maxDownstreamConnections = maxDownstreamConnections
+        self.downstreamIdleTimeout = downstreamIdleTimeout
+        self.writeBufferHighWatermark = writeBufferHighWatermark
+        self.writeBufferLowWatermark = writeBufferLowWatermark
+        self.drainTimeout = drainTimeout
+        self.seed = seed
+    }
+}

@@ -1,0 +1,21 @@
+/// What the socket runtime saw beyond the core's own counters: connections and the reasons they
+/// were closed. Changed only on the core's event loop.
+public struct RuntimeCounters: Sendable, Hashable {
+    public var downstreamAccepted = 0
+    /// Refused at once because the proxy already held its maximum of client connections.
+    public var downstreamRefused = 0
+    /// Closed because a client sent a frame its codec refused.
+    public var downstreamProtocolErrors = 0
+    /// Closed after the downstream idle timeout.
+    public var downstreamIdleClosed = 0
+    public var downstreamClosed = 0
+    /// Upstream connections closed because a host sent a frame the codec refused.
+    public var upstreamProtocolErrors = 0
+    /// Answers the codec could not write (counted, and answered with a local reply instead
+    /// where possible).
+    public var encodeFailures = 0
+
+    public init() {}
+
+    public var downstreamActive: Int { downstreamAccepted - downstreamClosed }
+}
