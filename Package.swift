@@ -91,9 +91,12 @@ let package = Package(
                 "MetaProtocol",
                 "MetaProtocolCodecs",
                 "Workload",
+                "MetaProxy",
                 "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

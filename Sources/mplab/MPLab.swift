@@ -3,14 +3,15 @@ import ArgumentParser
 /// The `mplab` command-line tool. It only wires the library modules together; everything it
 /// does is available from Swift as well.
 @main
-struct MPLab: ParsableCommand {
+struct MPLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mplab",
         abstract: "MetaProxyLab: prove how an RPC proxy behaves and what it costs.",
         discussion: """
-            Today mplab can check its runtime (doctor) and decode captured Dubbo, Thrift and \
-            LivePacket frames (decode). Workloads, the proxy, the simulator and reports come next.
+            mplab runs the MetaProtocol proxy on real sockets (proxy) and synthetic upstream \
+            servers for it (serve), checks its runtime (doctor), and decodes captured Dubbo, \
+            Thrift and LivePacket frames (decode).
             """,
-        subcommands: [DoctorCommand.self, DecodeCommand.self]
+        subcommands: [ProxyCommand.self, ServeCommand.self, DoctorCommand.self, DecodeCommand.self]
     )
 }

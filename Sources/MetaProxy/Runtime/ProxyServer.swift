@@ -14,10 +14,12 @@ public final class ProxyServer: Sendable {
     public let protocolName: String
     private let runtime: CoreRuntime
     private let listener: Channel
+    private let accessLog: FileAccessLog?
 
-    private init(runtime: CoreRuntime, listener: Channel) {
+    private init(runtime: CoreRuntime, listener: Channel, accessLog: FileAccessLog?) {
         self.runtime = runtime
         self.listener = listener
+        self.accessLog = accessLog
         localAddress = listener.localAddress!
         protocolName = runtime.codecType.protocolName
     }
@@ -43,7 +45,10 @@ public final class ProxyServer: Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        return ProxyServer(runtime: runtime, listener: listener)
+        if let file = accessLog as? FileAccessLog {
+            runtime.loop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in file.flush() }
+        }
+        return ProxyServer(runtime: runtime, listener: listener, accessLog: accessLog as? FileAccessLog)
     }
 
     /// Runs `body` with the core on its loop and returns what it returns.
@@ -105,6 +110,10 @@ public final class ProxyServer: Sendable {
         }
         let channels = await withCore { $0.downstreamChannels + $0.upstreamChannels }
         for channel in channels { try? await channel.close() }
+        if let accessLog {
+            await withCore { _ in accessLog.flush() }
+            accessLog.drain()
+        }
         return active
     }
 }

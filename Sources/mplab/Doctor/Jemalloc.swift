@@ -65,6 +65,13 @@ enum Jemalloc {
     }
 
     /// jemalloc's memory counters, in bytes.
+    /// The statistics as text, for the proxy's `/memory` endpoint.
+    static func report() -> String {
+        guard let s = snapshot() else { return "jemalloc statistics are not available\n" }
+        return ["allocator jemalloc \(version ?? "?")", "allocated \(s.allocated)", "active \(s.active)",
+                "resident \(s.resident)", "mapped \(s.mapped)", "metadata \(s.metadata)"].joined(separator: "\n") + "\n"
+    }
+
     struct Snapshot {
         /// Bytes in live allocations.
         var allocated: Int

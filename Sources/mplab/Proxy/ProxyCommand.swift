@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MetaProxy
+import NIOCore
+import NIOPosix
+
+/// `mplab proxy`: the MetaProtocol proxy on real sockets.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run the MetaProtocol proxy on real sockets.",
+        discussion: """
+            A listener reads its configuration from manifests as users write them — Aeraki \
+            MetaRouter, Istio DestinationRule and ServiceEntry, MetaProxyLab's ProxyConfig — \
+            and speaks the protocol they name (the ServiceEntry port name \
+            tcp-metaprotocol-<protocol>-…, or the ProxyConfig's protocol).
+
+              mplab proxy --config Workloads/configs/qza-traffic-split.yaml --listen 0.0.0.0:9000
+
+            More listeners, each with its own files and protocol:
+
+              mplab proxy --listener 0.0.0.0:20880=dubbo.yaml --listener 0.0.0.0:9090=thrift.yaml,limits.yaml
+
+            The admin endpoint (loopback by default) serves /healthz, /stats (JSON), /metrics \
+            (Prometheus), /config (GET the files in force; POST new manifests: validated, then \
+            swapped atomically, or refused with the errors while the old configuration keeps \
+            serving; ?listener=N picks a listener) and /memory (jemalloc). SIGTERM or SIGINT \
+            stops accepting, lets requests in progress finish up to --drain-timeout, and exits 0.
+            """
+    )
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("A manifest file of the first listener (repeat for more files).", valueName: "file"))
+    var configFiles: [String] = []
+
+    @Option(help: ArgumentHelp("Where the first listener listens.", valueName: "host:port"))
+    var listen = "0.0.0.0:20880"
+
+    @Option(name: .customLong("listener"), help: ArgumentHelp("Another listener and its manifest files (repeatable).", valueName: "host:port=file[,file…]"))
+    var extraListeners: [String] = []
+
+    @Option(help: ArgumentHelp("The admin endpoint's address.", valueName: "host:port"))
+    var admin = "127.0.0.1:15000"
+
+    @Option(help: "Event loops (threads) for connections; the core of each listener runs on one of them.")
+    var eventLoops = System.coreCount
+
+    @Option(help: "Client connections held at once per listener; more are refused, counted.")
+    var maxConnections = 10_000
+
+    @Option(help: ArgumentHelp("Close a client connection idle this long (seconds; 0 never).", valueName: "seconds"))
+    var idleTimeout = 300.0
+
+    @Option(help: ArgumentHelp("On SIGTERM/SIGINT, wait this long for requests in progress.", valueName: "seconds"))
+    var drainTimeout = 10.0
+
+    @Flag(help: "Reload a listener when one of its files changes (a bad file is refused and logged).")
+    var watch = false
+
+    @Option(help: ArgumentHelp("Write an access log line per request to this file (- for standard output).", valueName: "file"))
+    var accessLog: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        if configFiles.isEmpty && extraListeners.isEmpty { throw ValidationError("give --config FILE (and --listen), or --listener ADDRESS=FILE") }
+        if eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "mplab.proxy")
+        var specs: [(address: String, files: [String])] = configFiles.isEmpty ? [] : [(listen, configFiles)]
+        for spec in extraListeners {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--listener \(spec): expected host:port=file[,file…]") }
+            specs.append((parts[0], parts[1].split(separator: ",").map(String.init)))
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
+        let settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
+                                     drainTimeout: .milliseconds(Int64(drainTimeout * 1000)))
+        let log = try accessLog.map { try FileAccessLog(path: $0) }
+        var listeners: [ManagedProxy] = []
+        for spec in specs {
+            guard let (host, port) = Address.split(spec.address) else { throw ValidationError("\(spec.address): expected host:port") }
+            let files = try spec.files.map { path in (name: path, text: try String(contentsOfFile: path, encoding: .utf8)) }
+            let listener = try await ManagedProxy.start(files: files, host: host, port: port, group: group, settings: settings, accessLog: log)
+            logger.info("listening", metadata: ["protocol": "\(listener.protocolName)", "address": "\(listener.server.localAddress.hostAndPort)", "files": "\(spec.files.joined(separator: ","))"])
+            listeners.append(listener)
+        }
+        guard let (adminHost, adminPort) = Address.split(admin) else { throw ValidationError("--admin \(admin): expected host:port") }
+        let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() })
+        let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group) { await endpoints.respond($0) }
+        logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)"])
+
+        let watcher = watch ? Task { await Self.watch(specs.map(\.files), listeners: listeners, logger: logger) } : nil
+        let signal = await Signals.wait(for: [SIGTERM, SIGINT])
+        logger.info("stopping: draining requests in progress", metadata: ["signal": "\(signal)"])
+        watcher?.cancel()
+        await adminServer.stop()
+        var unfinished = 0
+        for listener in listeners { unfinished += await listener.server.shutdown() }
+        if unfinished > 0 { logger.warning("drain timeout passed with requests in progress", metadata: ["requests": "\(unfinished)"]) }
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// Polls the listeners' files every second; a changed set of files is reloaded.
+    static func watch(_ fileSets: [[String]], listeners: [ManagedProxy], logger: Logger) async {
+        func stamps(_ files: [String]) -> [Date?] {
+            files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate]) as? Date }
+        }
+        var last = fileSets.map(stamps)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            for (i, files) in fileSets.enumerated() {
+                let now = stamps(files)
+                guard now != last[i] else { continue }
+                last[i] = now
+                do {
+                    let texts = try files.map { (name: $0, text: try String(contentsOfFile: $0, encoding: .utf8)) }
+                    let warnings = try await listeners[i].reload(texts)
+                    logger.info("configuration reloaded", metadata: ["listener": "\(i)", "warnings": "\(warnings.count)"])
+                } catch {
+                    logger.error("configuration refused; the one in force keeps serving", metadata: ["listener": "\(i)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// `host:port` parsing for command-line addresses.
+enum Address {
+    static func split(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}
+
+/// Waiting for a termination signal.
+enum Signals {
+    /// Returns the first of `signals` the process receives (they no longer end it by default).
+    static func wait(for signals: [Int32]) async -> Int32 {
+        let queue = DispatchQueue(label: "mplab.signals")
+        return await withCheckedContinuation { continuation in
+            let once = Once()
+            var sources: [DispatchSourceSignal] = []
+            for s in signals {
+                signal(s, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: s, queue: queue)
+                source.setEventHandler {
+                    if once.first() { continuation.resume(returning: s) }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+
+    private final class Once: @unchecked Sendable {
+        private var done = false
+        private let lock = NSLock()
+        func first() -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            if done { return false }
+            done = true
+            return true
+        }
+    }
+
+    /// Keeps the signal sources alive for the life of the process.
+    private enum SignalSources {
+        nonisolated(unsafe) static var all: [DispatchSourceSignal] = []
+        static func keep(_ sources: [DispatchSourceSignal]) { all += sources }
+    }
+}
