@@ -116,7 +116,8 @@ let package = Package(
                 "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["Peers"]
         ),
         .testTarget(
             name: "SimulationTests",

@@ -1,0 +1,80 @@
+import Foundation
+import MetaProtocol
+import MetaProtocolCodecs
+import MetaProxy
+import NIOCore
+import Testing
+
+/// A real Apache Thrift Python client calls a real Apache Thrift Python server through the
+/// proxy, in every transport and protocol: answers, declared exceptions and oneway calls pass
+/// through; rate-limited and unroutable calls surface in Python as `TApplicationException`.
+@Suite("Proxy on sockets: Apache Thrift at both ends", .serialized)
+struct ThriftEndToEndTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let peer = root.appending(path: "Tests/MetaProxyTests/Peers/thrift_e2e.py").path
+    static var python: String { ProcessInfo.processInfo.environment["MPLAB_PYTHON"] ?? root.appending(path: ".build/venv/bin/python").path }
+
+    struct PeerFailed: Error, CustomStringConvertible { var description: String }
+
+    /// Starts the Python server; returns the process and its port.
+    static func startServer(framed: Bool, proto: String) throws -> (Process, Int) {
+        guard FileManager.default.isExecutableFile(atPath: python) else { throw PeerFailed(description: "no Python at \(python): run scripts/setup") }
+        let process = Process()
+        process.executableURL = URL(filePath: python)
+        process.arguments = [peer, "serve", framed ? "framed" : "unframed", proto]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line is "port N".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw PeerFailed(description: "the Thrift server exited before saying its port") }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let port = Int(text.split(separator: "\n")[0].dropFirst("port ".count)) else { throw PeerFailed(description: "unexpected: \(text)") }
+        return (process, port)
+    }
+
+    static func runClient(port: Int, framed: Bool, proto: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(filePath: python)
+        process.arguments = [peer, "call", String(port), framed ? "framed" : "unframed", proto]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw PeerFailed(description: "client exited \(process.terminationStatus): \(stdout)\(stderr)") }
+        return stdout
+    }
+
+    @Test(arguments: [(true, "binary"), (true, "compact"), (false, "binary"), (false, "compact")])
+    func pythonClientThroughTheProxyToPythonServer(framed: Bool, proto: String) async throws {
+        let (server, port) = try Self.startServer(framed: framed, proto: proto)
+        defer { server.terminate() }
+        var config = ProxyConfiguration(protocolName: "thrift",
+                                        routes: [RouteConfiguration(name: "echo", match: [AttributeCondition("method", .regex("echo|ping|notify"))],
+                                                                    destinations: [RouteDestination(cluster: "python")])],
+                                        clusters: [ClusterConfiguration(name: "python", hosts: [HostConfiguration(address: "127.0.0.1:\(port)")])])
+        config.localRateLimit = LocalRateLimitConfiguration(tokenBucket: nil, conditions: [
+            .init(match: [AttributeCondition("method", .exact("ping"))], tokenBucket: TokenBucketSpec(maxTokens: 3, tokensPerFill: 3, fillInterval: .seconds(60))),
+        ])
+        let proxy = try await ProxyServer.start(configuration: try Fixtures.compile(config, protocolName: "thrift"), codec: ThriftCodec.self,
+                                                host: "127.0.0.1", port: 0, group: Fixtures.group)
+        let summary = try await Task.detached { try Self.runClient(port: proxy.localAddress.port!, framed: framed, proto: proto) }.value
+        #expect(summary.contains("\"echo\": 20"), "\(summary)")
+        try await Fixtures.waitUntil { await proxy.counters().core.onewayForwarded == 1 }
+        let (core, runtime) = await proxy.counters()
+        #expect(core.accepted == 20 + 1 + 1 + 5 + 1)
+        #expect(core.localReplies[Int(LocalReplyError.Kind.overLimit.rawValue)] == 2)
+        #expect(core.localReplies[Int(LocalReplyError.Kind.routeNotFound.rawValue)] == 1)
+        #expect(runtime.downstreamProtocolErrors == 0 && runtime.upstreamProtocolErrors == 0)
+        #expect(await Fixtures.conserved(proxy))
+        await proxy.shutdown()
+    }
+}
