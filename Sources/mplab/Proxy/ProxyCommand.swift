@@ -101,7 +101,14 @@ struct ProxyCommand: AsyncParsableCommand {
         let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group) { await endpoints.respond($0) }
         logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)"])
 
-        let watcher = watch ? Task { await Self.watch(specs.map(\.files), listeners: listeners, logger: logger) } : nil
+        let watcher = watch ? Task {
+            await ConfigurationWatcher.watch(zip(specs, listeners).map { ($0.files, $1) }) { listener, outcome in
+                switch outcome {
+                case .success(let warnings): logger.info("configuration reloaded", metadata: ["listener": "\(listener)", "warnings": "\(warnings.count)"])
+                case .failure(let error): logger.error("configuration refused; the one in force keeps serving", metadata: ["listener": "\(listener)", "error": "\(error)"])
+                }
+            }
+        } : nil
         let signal = await Signals.wait(for: [SIGTERM, SIGINT])
         logger.info("stopping: draining requests in progress", metadata: ["signal": "\(signal)"])
         watcher?.cancel()
@@ -111,29 +118,6 @@ struct ProxyCommand: AsyncParsableCommand {
         if unfinished > 0 { logger.warning("drain timeout passed with requests in progress", metadata: ["requests": "\(unfinished)"]) }
         try await group.shutdownGracefully()
         logger.info("stopped")
-    }
-
-    /// Polls the listeners' files every second; a changed set of files is reloaded.
-    static func watch(_ fileSets: [[String]], listeners: [ManagedProxy], logger: Logger) async {
-        func stamps(_ files: [String]) -> [Date?] {
-            files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate]) as? Date }
-        }
-        var last = fileSets.map(stamps)
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
-            for (i, files) in fileSets.enumerated() {
-                let now = stamps(files)
-                guard now != last[i] else { continue }
-                last[i] = now
-                do {
-                    let texts = try files.map { (name: $0, text: try String(contentsOfFile: $0, encoding: .utf8)) }
-                    let warnings = try await listeners[i].reload(texts)
-                    logger.info("configuration reloaded", metadata: ["listener": "\(i)", "warnings": "\(warnings.count)"])
-                } catch {
-                    logger.error("configuration refused; the one in force keeps serving", metadata: ["listener": "\(i)", "error": "\(error)"])
-                }
-            }
-        }
     }
 }
 

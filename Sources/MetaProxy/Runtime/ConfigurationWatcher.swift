@@ -1,0 +1,35 @@
+import Foundation
+
+/// Reloads listeners when their configuration files change on disk: polls the files'
+/// modification times every `interval`; a listener whose files changed reloads them all
+/// (refused whole when they do not load or compile, the configuration in force kept).
+public enum ConfigurationWatcher {
+    /// Watches until the task is cancelled, telling `report` each reload's outcome (the
+    /// listener's index, then its warnings or why it was refused).
+    public static func watch(_ listeners: [(files: [String], proxy: ManagedProxy)], interval: Duration = .seconds(1),
+                             report: @escaping @Sendable (Int, Result<[String], Error>) -> Void) async {
+        var last = listeners.map { stamps($0.files) }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            for (i, listener) in listeners.enumerated() {
+                let now = stamps(listener.files)
+                guard now != last[i] else { continue }
+                last[i] = now
+                do {
+                    let texts = try listener.files.map { (name: $0, text: try String(contentsOfFile: $0, encoding: .utf8)) }
+                    report(i, .success(try await listener.proxy.reload(texts)))
+                } catch {
+                    report(i, .failure(error))
+                }
+            }
+        }
+    }
+
+    /// Each file's modification time and size (nil for a file that cannot be read).
+    static func stamps(_ files: [String]) -> [String?] {
+        files.map { path in
+            guard let a = try? FileManager.default.attributesOfItem(atPath: path), let date = a[.modificationDate] as? Date else { return nil }
+            return "\(date.timeIntervalSince1970)/\(a[.size] ?? 0)"
+        }
+    }
+}
