@@ -16,6 +16,7 @@ let package = Package(
         .package(name: "MetaProxyLab", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
@@ -48,6 +49,19 @@ let package = Package(
             ],
             path: "Benchmarks/SimulationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Not a package-benchmark suite: a first measurement of the real proxy against a real
+        // mplab (`swift run -c release ProxyProbe ../.build/release/mplab`).
+        .executableTarget(
+            name: "ProxyProbe",
+            dependencies: [
+                .product(name: "MetaProtocol", package: "MetaProxyLab"),
+                .product(name: "MetaProtocolCodecs", package: "MetaProxyLab"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/ProxyProbe"
         ),
     ]
 )

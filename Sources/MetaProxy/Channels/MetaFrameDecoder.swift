@@ -25,9 +25,9 @@ struct MetaFrameDecoder: ByteToMessageDecoder {
 }
 
 extension EncodedFrame {
-    /// Writes the frame (its re-written head, if any, then the rest) and flushes.
-    func writeAndFlush(to channel: Channel) {
+    /// Writes the frame (its re-written head, if any, then the rest), without flushing.
+    func write(to channel: Channel) {
         if let head { channel.write(head, promise: nil) }
-        channel.writeAndFlush(rest, promise: nil)
+        channel.write(rest, promise: nil)
     }
 }

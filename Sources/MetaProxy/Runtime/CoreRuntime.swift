@@ -43,6 +43,10 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     private var nextDownstream: UInt64 = 1
     private var upstreams = IDMap<UpstreamSession>()
     private var wake: (at: Timestamp, task: Scheduled<Void>)?
+    /// Channels written to since the last flush. Flushing once after the loop's current batch
+    /// of work, instead of after every frame, turns many small writes into one system call.
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
+    private var flushScheduled = false
 
     init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings, accessLog: AccessLogSink?) {
         self.group = group
@@ -59,6 +63,31 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     @inline(__always)
     func onCoreLoop(_ body: @escaping @Sendable () -> Void) {
         if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    // MARK: writes
+
+    /// Notes that `channel` has writes to flush, and schedules the flush after the current batch.
+    private func flushSoon(_ channel: Channel) {
+        unflushed[ObjectIdentifier(channel)] = channel
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.execute { [self] in
+            flushScheduled = false
+            let channels = unflushed
+            unflushed.removeAll(keepingCapacity: true)
+            for (_, channel) in channels { channel.flush() }
+        }
+    }
+
+    private func write(_ frame: EncodedFrame, to channel: Channel) {
+        frame.write(to: channel)
+        flushSoon(channel)
+    }
+
+    private func write(_ buffer: ByteBuffer, to channel: Channel) {
+        channel.write(buffer, promise: nil)
+        flushSoon(channel)
     }
 
     // MARK: clock
@@ -101,7 +130,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue] else { return }
         do {
-            try encoder.encode(response, mutation: mutation).writeAndFlush(to: session.channel)
+            write(try encoder.encode(response, mutation: mutation), to: session.channel)
         } catch {
             counters.encodeFailures += 1
             session.channel.close(promise: nil)
@@ -111,7 +140,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func sendLocalReply(_ error: LocalReplyError, to request: Message, downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue] else { return }
         do {
-            session.channel.writeAndFlush(try encoder.encodeLocalReply(error, to: request), promise: nil)
+            write(try encoder.encodeLocalReply(error, to: request), to: session.channel)
         } catch {
             counters.encodeFailures += 1
             session.channel.close(promise: nil)
@@ -120,7 +149,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     func sendHeartbeatReply(to heartbeat: Message, downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue], let reply = try? encoder.encodeHeartbeatReply(to: heartbeat) else { return }
-        session.channel.writeAndFlush(reply, promise: nil)
+        write(reply, to: session.channel)
     }
 
     /// Client connections open now.
@@ -171,7 +200,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func send(_ message: Message, mutation: Mutation, on connection: UpstreamConnectionID) {
         guard let channel = upstreams[connection.rawValue]?.channel else { return }
         do {
-            try encoder.encode(message, mutation: mutation).writeAndFlush(to: channel)
+            write(try encoder.encode(message, mutation: mutation), to: channel)
         } catch {
             counters.encodeFailures += 1
             channel.close(promise: nil)

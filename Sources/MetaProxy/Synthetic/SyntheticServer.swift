@@ -110,6 +110,10 @@ final class SyntheticHandler: ChannelInboundHandler {
 
     private let port: SyntheticServer.Port
     private let codec: any MetaCodec
+    /// Inside `channelRead`: answers given at once are flushed together at the end of the read
+    /// batch, not one system call each.
+    private var reading: Channel?
+    private var unflushed = false
 
     init(port: SyntheticServer.Port, codec: any MetaCodec) {
         self.port = port
@@ -127,7 +131,17 @@ final class SyntheticHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = context.channel
+        defer { reading = nil }
         let call = unwrapInboundIn(data)
         switch call.type {
         case .heartbeat:
@@ -198,7 +212,12 @@ final class SyntheticHandler: ChannelInboundHandler {
             let frame = try port.synthesizer.response(to: call, status: status, payloadSize: status.isSuccess ? size : 0)
             port.counters.answered += 1
             if !status.isSuccess { port.counters.errors += 1 }
-            channel.writeAndFlush(frame, promise: nil)
+            if let reading, reading === channel {
+                channel.write(frame, promise: nil)
+                unflushed = true
+            } else {
+                channel.writeAndFlush(frame, promise: nil)
+            }
         } catch {
             channel.close(promise: nil)
         }

@@ -77,6 +77,7 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "mplab.proxy")
+        Self.raiseOpenFileLimit()
         var specs: [(address: String, files: [String])] = configFiles.isEmpty ? [] : [(listen, configFiles)]
         for spec in extraListeners {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
@@ -118,6 +119,17 @@ struct ProxyCommand: AsyncParsableCommand {
         if unfinished > 0 { logger.warning("drain timeout passed with requests in progress", metadata: ["requests": "\(unfinished)"]) }
         try await group.shutdownGracefully()
         logger.info("stopped")
+    }
+}
+
+extension ProxyCommand {
+    /// Lifts the soft limit on open files to the hard one: a proxy holds two descriptors per
+    /// proxied client connection, and the usual soft limit of 1024 would cap it near 500.
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
 
