@@ -129,6 +129,30 @@ struct EndToEndTests {
         await v2.stop()
     }
 
+    @Test func exclusivePoolsAndTimeoutsOnRealConnections() async throws {
+        // One call per upstream connection: ten at once need ten connections.
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(serviceTime: .constant(0.05)), group: Fixtures.group)
+        let config = ProxyConfiguration(protocolName: "livepacket",
+                                        routes: [RouteConfiguration(name: "fast", match: [AttributeCondition("method", .exact("1.1"))], destinations: [RouteDestination(cluster: "svc")]),
+                                                 RouteConfiguration(name: "impatient", destinations: [RouteDestination(cluster: "svc")], timeout: .milliseconds(20))],
+                                        clusters: [ClusterConfiguration(name: "svc", hosts: Fixtures.hosts(servers, version: "v1"), multiplexing: false)])
+        let proxy = try await ProxyServer.start(configuration: try Fixtures.compile(config, protocolName: "livepacket"), codec: LivePacketCodec.self,
+                                                host: "127.0.0.1", port: 0, group: Fixtures.group)
+        let client = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
+        let answers = try await client.calls(10, concurrency: 10) { _ in [KeyValue("method", "1.1")] }
+        #expect(answers.allSatisfy { $0.status?.isSuccess == true })
+        #expect(await servers.counters()[0].connections == 10)
+        // A 20 ms route timeout against a 50 ms service: LivePacket's "timeout" status.
+        let late = try await client.call([KeyValue("method", "2.2")])
+        #expect(late?.status == ResponseStatus(category: .unavailable, code: 4))
+        #expect(await proxy.counters().core.timeouts == 1)
+        await client.close()
+        #expect(await proxy.counters().core.upstreamConnects == 10, "the idle connections were reused")
+        #expect(await Fixtures.conserved(proxy))
+        await proxy.shutdown()
+        await servers.stop()
+    }
+
     @Test func aMalformedFrameClosesOnlyItsConnectionAndIsCounted() async throws {
         let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
         let config = ProxyConfiguration(protocolName: "livepacket", routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")])],

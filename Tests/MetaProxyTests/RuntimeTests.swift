@@ -18,7 +18,7 @@ struct RuntimeTests {
     @Test func connectionsOverTheLimitAndIdleOnesAreClosedAndCounted() async throws {
         let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
         let proxy = try await ProxyServer.start(configuration: try Self.simpleConfig(servers), codec: LivePacketCodec.self, host: "127.0.0.1", port: 0,
-                                                group: Fixtures.group, settings: ProxySettings(maxDownstreamConnections: 2, downstreamIdleTimeout: .milliseconds(300)))
+                                                group: Fixtures.group, settings: ProxySettings(maxDownstreamConnections: 2, downstreamIdleTimeout: .seconds(2)))
         let a = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
         let b = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
         #expect(try await a.call([KeyValue("method", "1.1")])?.status?.isSuccess == true)
@@ -30,6 +30,35 @@ struct RuntimeTests {
         try await b.channel.closeFuture.get()
         let runtime = await proxy.counters().runtime
         #expect(runtime.downstreamIdleClosed == 2 && runtime.downstreamActive == 0)
+        #expect(await Fixtures.conserved(proxy))
+        await proxy.shutdown()
+        await servers.stop()
+    }
+
+    @Test func aClientThatDoesNotReadIsNotReadEither() async throws {
+        // 120 KB answers to a client that reads nothing: once the proxy holds 256 KB of writes
+        // for it (beyond what the kernel buffers take), it stops reading the client's calls, so
+        // calls stop reaching the server. Reading again lets everything through.
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
+        let proxy = try await ProxyServer.start(configuration: try Self.simpleConfig(servers), codec: LivePacketCodec.self, host: "127.0.0.1", port: 0,
+                                                group: Fixtures.group, settings: ProxySettings(writeBufferHighWatermark: 256 << 10, writeBufferLowWatermark: 64 << 10))
+        let client = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group, autoRead: false)
+        let total = 600
+        async let answers = client.calls(total, concurrency: total, payload: 120 << 10) { _ in [KeyValue("method", "1.1")] }
+        var served = -1
+        try await Fixtures.waitUntil {
+            // Stable for 200 ms: the flow has stopped.
+            let now = await servers.counters()[0].calls
+            defer { served = now }
+            if now == served { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+            return false
+        }
+        #expect(served > 0 && served < total, "the proxy stopped reading after \(served) calls")
+        try await client.startReading()
+        #expect(try await answers.count == total)
+        #expect(await servers.counters()[0].calls == total)
+        await client.close()
         #expect(await Fixtures.conserved(proxy))
         await proxy.shutdown()
         await servers.stop()

@@ -28,11 +28,12 @@ final class TestClient: @unchecked Sendable {
     }
 
     static func connect(to address: SocketAddress, protocolName: String, synthesizer: (any FrameSynthesizer)? = nil,
-                        group: EventLoopGroup) async throws -> TestClient {
+                        group: EventLoopGroup, autoRead: Bool = true) async throws -> TestClient {
         let codecType = CodecRegistry.codecTypes.first { $0.protocolName == protocolName }!
         let box = ClientBox()
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.autoRead, value: autoRead)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TestDecoder(codec: codecType.init())))
@@ -60,8 +61,12 @@ final class TestClient: @unchecked Sendable {
         }
         return try await withCheckedThrowingContinuation { continuation in
             loop.execute {
+                guard self.channel.isActive else {
+                    continuation.resume(throwing: Closed())
+                    return
+                }
                 self.waiting[id] = continuation
-                self.channel.writeAndFlush(frame, promise: nil)
+                self.channel.writeAndFlush(frame).whenFailure { _ in self.waiting.removeValue(forKey: id)?.resume(throwing: Closed()) }
                 loop.scheduleTask(in: deadline) {
                     self.waiting.removeValue(forKey: id)?.resume(throwing: Hung(id: id))
                 }
@@ -92,6 +97,12 @@ final class TestClient: @unchecked Sendable {
     }
 
     func close() async { try? await channel.close() }
+
+    /// Starts reading answers (for a client connected with `autoRead: false`).
+    func startReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+    }
 
     fileprivate func answered(_ message: Message) {
         // Thrift ids are 32 bits: match on the low half when the full id is not waiting.
