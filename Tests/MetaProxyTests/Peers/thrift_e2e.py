@@ -18,7 +18,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 out = tempfile.mkdtemp(prefix="mplab-thrift-e2e-")
-subprocess.run(["thrift", "--gen", "py", "-out", out, os.path.join(HERE, "echo.thrift")], check=True, capture_output=True)
+# The service the interop tests speak, shared with them.
+subprocess.run(["thrift", "--gen", "py", "-out", out, os.path.join(HERE, "..", "..", "InteropTests", "Peers", "echo.thrift")],
+               check=True, capture_output=True)
 sys.path.insert(0, out)
 from interop import Echo, ttypes  # noqa: E402
 from thrift.Thrift import TApplicationException  # noqa: E402

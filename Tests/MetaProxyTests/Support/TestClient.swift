@@ -3,6 +3,8 @@ import MetaProtocolCodecs
 import NIOCore
 import NIOPosix
 
+@testable import MetaProxy
+
 /// A client for end-to-end tests: writes calls with a protocol's synthesizer over one
 /// connection and hands back each answer, matched by request id. A call not answered within
 /// its deadline fails — a hung request is a test failure, never a hung test.
@@ -36,7 +38,7 @@ final class TestClient: @unchecked Sendable {
             .channelOption(.autoRead, value: autoRead)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TestDecoder(codec: codecType.init())))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MetaFrameDecoder(codec: codecType.init())))
                     try channel.pipeline.syncOperations.addHandler(AnswerHandler(box: box))
                 }
             }
@@ -118,17 +120,6 @@ final class TestClient: @unchecked Sendable {
 
 private final class ClientBox: @unchecked Sendable {
     var client: TestClient?
-}
-
-private struct TestDecoder: ByteToMessageDecoder {
-    typealias InboundOut = Message
-    var codec: any MetaCodec
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let message = try codec.decode(&buffer) else { return .needMoreData }
-        context.fireChannelRead(NIOAny(message))
-        return .continue
-    }
 }
 
 private final class AnswerHandler: ChannelInboundHandler {
