@@ -160,8 +160,9 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func connect(_ connection: UpstreamConnectionID, to address: String) {
         let session = UpstreamSession(id: connection)
         upstreams.set(connection.rawValue, session)
-        guard let (host, port) = Self.split(address) else {
-            loop.execute { [self] in connectFinished(session, .failure(ChannelError.connectPending)) }
+        guard let (host, port) = splitHostAndPort(address) else {
+            // Not an address: the connect fails, as one to an unreachable host would.
+            loop.execute { [self] in connectFinished(session, .failure(ChannelError.inappropriateOperationForState)) }
             return
         }
         let bootstrap = ClientBootstrap(group: group.next())
@@ -223,12 +224,4 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     /// Upstream connections open or opening now.
     var upstreamChannels: [Channel] { upstreams.sortedEntries.compactMap(\.value.channel) }
-
-    /// `host:port` split at the last colon (IPv6 addresses in brackets).
-    static func split(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
-    }
 }

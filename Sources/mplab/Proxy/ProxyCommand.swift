@@ -91,13 +91,13 @@ struct ProxyCommand: AsyncParsableCommand {
         let log = try accessLog.map { try FileAccessLog(path: $0) }
         var listeners: [ManagedProxy] = []
         for spec in specs {
-            guard let (host, port) = Address.split(spec.address) else { throw ValidationError("\(spec.address): expected host:port") }
+            guard let (host, port) = splitHostAndPort(spec.address, listening: true) else { throw ValidationError("\(spec.address): expected host:port") }
             let files = try spec.files.map { path in (name: path, text: try String(contentsOfFile: path, encoding: .utf8)) }
             let listener = try await ManagedProxy.start(files: files, host: host, port: port, group: group, settings: settings, accessLog: log)
             logger.info("listening", metadata: ["protocol": "\(listener.protocolName)", "address": "\(listener.server.localAddress.hostAndPort)", "files": "\(spec.files.joined(separator: ","))"])
             listeners.append(listener)
         }
-        guard let (adminHost, adminPort) = Address.split(admin) else { throw ValidationError("--admin \(admin): expected host:port") }
+        guard let (adminHost, adminPort) = splitHostAndPort(admin, listening: true) else { throw ValidationError("--admin \(admin): expected host:port") }
         let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() })
         let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group) { await endpoints.respond($0) }
         logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)"])
@@ -130,16 +130,6 @@ extension ProxyCommand {
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-    }
-}
-
-/// `host:port` parsing for command-line addresses.
-enum Address {
-    static func split(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 }
 
