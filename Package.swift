@@ -10,6 +10,9 @@ let package = Package(
     products: [
         .library(name: "MetaProtocol", targets: ["MetaProtocol"]),
         .library(name: "MetaProtocolCodecs", targets: ["MetaProtocolCodecs"]),
+        .library(name: "TrafficModel", targets: ["TrafficModel"]),
+        .library(name: "Results", targets: ["Results"]),
+        .library(name: "Workload", targets: ["Workload"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "MetaProxy", targets: ["MetaProxy"]),
         .executable(name: "mplab", targets: ["mplab"]),
@@ -44,6 +47,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // What the world does, sans-IO like the core: distributions, arrivals, call mixes, host
+        // behaviour, faults, and the one synthetic host state machine both drivers run.
+        .target(
+            name: "TrafficModel",
+            dependencies: ["MetaProtocol"]
+        ),
+        // The versioned run result both drivers produce: histograms that merge exactly,
+        // counters, time series, provenance.
+        .target(
+            name: "Results",
+            dependencies: [
+                "MetaProtocol",
+                "TrafficModel",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Configuration files: Aeraki MetaRouter, Istio DestinationRule and ServiceEntry
         // manifests, and MetaProxyLab's own ProxyConfig. (Workload scripts join it later.)
         .target(
@@ -58,6 +77,8 @@ let package = Package(
             name: "Simulation",
             dependencies: [
                 "MetaProtocol",
+                "TrafficModel",
+                "Results",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -71,6 +92,8 @@ let package = Package(
             dependencies: [
                 "MetaProtocol",
                 "MetaProtocolCodecs",
+                "TrafficModel",
+                "Results",
                 "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +113,8 @@ let package = Package(
             dependencies: [
                 "MetaProtocol",
                 "MetaProtocolCodecs",
+                "TrafficModel",
+                "Results",
                 "Workload",
                 "MetaProxy",
                 "CJemalloc",
@@ -113,6 +138,8 @@ let package = Package(
                 "MetaProxy",
                 "MetaProtocol",
                 "MetaProtocolCodecs",
+                "TrafficModel",
+                "Results",
                 "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,7 +148,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulationTests",
-            dependencies: ["Simulation", "MetaProtocol", "MetaProtocolCodecs"]
+            dependencies: ["Simulation", "MetaProtocol", "MetaProtocolCodecs", "TrafficModel", "Results"]
+        ),
+        .testTarget(
+            name: "TrafficModelTests",
+            dependencies: ["TrafficModel", "MetaProtocol"]
+        ),
+        .testTarget(
+            name: "ResultsTests",
+            dependencies: ["Results", "MetaProtocol", "TrafficModel"]
         ),
         .testTarget(
             name: "WorkloadTests",

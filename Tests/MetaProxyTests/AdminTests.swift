@@ -5,6 +5,7 @@ import FoundationNetworking
 import MetaProtocol
 import MetaProtocolCodecs
 import MetaProxy
+import TrafficModel
 import NIOCore
 import Testing
 
@@ -54,7 +55,7 @@ struct AdminTests {
     }
 
     @Test func configurationSwapsAreAppliedOrRefusedWhole() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .init(), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .instant, group: Fixtures.group)
         let listener = try await ManagedProxy.start(files: [("svc.yaml", Self.manifests(subset: "v1", servers: servers))], host: "127.0.0.1", port: 0, group: Fixtures.group)
         let endpoints = ProxyAdmin(listeners: [listener])
         let admin = try await AdminServer.start(port: 0, group: Fixtures.group) { await endpoints.respond($0) }

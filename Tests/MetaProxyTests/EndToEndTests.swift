@@ -2,6 +2,7 @@ import Foundation
 import MetaProtocol
 import MetaProtocolCodecs
 import MetaProxy
+import TrafficModel
 import NIOCore
 import NIOPosix
 import Testing
@@ -23,8 +24,8 @@ struct EndToEndTests {
     }
 
     @Test func theTalksSplitHoldsOverRealConnections() async throws {
-        let v1 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .init(), group: Fixtures.group)
-        let v2 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0, 0], behaviour: .init(), group: Fixtures.group)
+        let v1 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .instant, group: Fixtures.group)
+        let v2 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0, 0], behaviour: .instant, group: Fixtures.group)
         let loaded = try ConfigurationLoader.load([("talk.yaml", Self.talkManifests(v1: v1, v2: v2))])
         let config = try loaded.compile(capabilities: LivePacketCodec.capabilities)
         let proxy = try await ProxyServer.start(configuration: config, codec: LivePacketCodec.self, host: "127.0.0.1", port: 0,
@@ -47,7 +48,7 @@ struct EndToEndTests {
 
     @Test(arguments: ["livepacket", "dubbo"])
     func limitsAndMissingRoutesAnswerWithTheProtocolsOwnErrors(protocolName: String) async throws {
-        let servers = try await SyntheticServer.start(protocolName: protocolName, ports: [0, 0], behaviour: .init(), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: protocolName, ports: [0, 0], behaviour: .instant, group: Fixtures.group)
         let method = protocolName == "dubbo" ? "sayHello" : "1.1"
         var config = ProxyConfiguration(protocolName: protocolName,
                                         routes: [RouteConfiguration(name: "r", match: [AttributeCondition("method", .exact(method))], destinations: [RouteDestination(cluster: "svc")])],
@@ -76,7 +77,7 @@ struct EndToEndTests {
     }
 
     @Test func anUpstreamKilledMidFlightEndsInAnswersNeverAHang() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0, 0], behaviour: .init(serviceTime: .constant(0.2)), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0, 0], behaviour: HostBehaviour(workers: nil, serviceTime: .constant(0.2)), group: Fixtures.group)
         let config = ProxyConfiguration(protocolName: "livepacket",
                                         routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")], timeout: .seconds(3),
                                                                     retry: RetryPolicy(numRetries: 2, retryOn: [.reset, .connectFailure]))],
@@ -101,8 +102,8 @@ struct EndToEndTests {
     }
 
     @Test func aConfigurationSwappedUnderLoadLosesNoRequest() async throws {
-        let v1 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .init(serviceTime: .uniform(low: 0, high: 0.004)), group: Fixtures.group)
-        let v2 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .init(serviceTime: .uniform(low: 0, high: 0.004)), group: Fixtures.group)
+        let v1 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: HostBehaviour(workers: nil, serviceTime: .uniform(low: 0, high: 0.004)), group: Fixtures.group)
+        let v2 = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: HostBehaviour(workers: nil, serviceTime: .uniform(low: 0, high: 0.004)), group: Fixtures.group)
         func config(_ subset: String) throws -> CompiledConfiguration {
             try Fixtures.compile(ProxyConfiguration(protocolName: "livepacket",
                                                     routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc", subset: subset)])],
@@ -131,7 +132,7 @@ struct EndToEndTests {
 
     @Test func exclusivePoolsAndTimeoutsOnRealConnections() async throws {
         // One call per upstream connection: ten at once need ten connections.
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(serviceTime: .constant(0.05)), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: HostBehaviour(workers: nil, serviceTime: .constant(0.05)), group: Fixtures.group)
         let config = ProxyConfiguration(protocolName: "livepacket",
                                         routes: [RouteConfiguration(name: "fast", match: [AttributeCondition("method", .exact("1.1"))], destinations: [RouteDestination(cluster: "svc")]),
                                                  RouteConfiguration(name: "impatient", destinations: [RouteDestination(cluster: "svc")], timeout: .milliseconds(20))],
@@ -154,7 +155,7 @@ struct EndToEndTests {
     }
 
     @Test func aMalformedFrameClosesOnlyItsConnectionAndIsCounted() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Fixtures.group)
         let config = ProxyConfiguration(protocolName: "livepacket", routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")])],
                                         clusters: [ClusterConfiguration(name: "svc", hosts: Fixtures.hosts(servers, version: "v1"))])
         let proxy = try await ProxyServer.start(configuration: try Fixtures.compile(config, protocolName: "livepacket"), codec: LivePacketCodec.self,
@@ -173,7 +174,7 @@ struct EndToEndTests {
     }
 
     @Test func shutdownLetsRequestsInProgressFinish() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(serviceTime: .constant(0.2)), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: HostBehaviour(workers: nil, serviceTime: .constant(0.2)), group: Fixtures.group)
         let config = ProxyConfiguration(protocolName: "livepacket", routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")])],
                                         clusters: [ClusterConfiguration(name: "svc", hosts: Fixtures.hosts(servers, version: "v1"))])
         let proxy = try await ProxyServer.start(configuration: try Fixtures.compile(config, protocolName: "livepacket"), codec: LivePacketCodec.self,
@@ -188,7 +189,7 @@ struct EndToEndTests {
     }
 
     @Test func statsAndPrometheusReflectWhatHappened() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "dubbo", ports: [0, 0], behaviour: .init(errorRate: 0.5), group: Fixtures.group, seed: 3)
+        let servers = try await SyntheticServer.start(protocolName: "dubbo", ports: [0, 0], behaviour: HostBehaviour(workers: nil, serviceTime: .constant(0), errors: [.serverError(0.5)]), group: Fixtures.group, seed: 3)
         let config = ProxyConfiguration(protocolName: "dubbo", routes: [RouteConfiguration(name: "greet", destinations: [RouteDestination(cluster: "svc")])],
                                         clusters: [ClusterConfiguration(name: "svc", hosts: Fixtures.hosts(servers, version: "v1"))])
         let proxy = try await ProxyServer.start(configuration: try Fixtures.compile(config, protocolName: "dubbo"), codec: DubboCodec.self,

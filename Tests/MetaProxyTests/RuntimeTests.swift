@@ -2,6 +2,7 @@ import Foundation
 import MetaProtocol
 import MetaProtocolCodecs
 import MetaProxy
+import TrafficModel
 import NIOCore
 import Testing
 
@@ -15,21 +16,42 @@ struct RuntimeTests {
                              protocolName: protocolName)
     }
 
-    @Test func connectionsOverTheLimitAndIdleOnesAreClosedAndCounted() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
+    @Test func connectionsOverTheLimitAreRefusedAndCounted() async throws {
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Fixtures.group)
         let proxy = try await ProxyServer.start(configuration: try Self.simpleConfig(servers), codec: LivePacketCodec.self, host: "127.0.0.1", port: 0,
-                                                group: Fixtures.group, settings: ProxySettings(maxDownstreamConnections: 2, downstreamIdleTimeout: .seconds(2)))
+                                                group: Fixtures.group, settings: ProxySettings(maxDownstreamConnections: 2))
         let a = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
         let b = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
         #expect(try await a.call([KeyValue("method", "1.1")])?.status?.isSuccess == true)
+        #expect(try await b.call([KeyValue("method", "1.1")])?.status?.isSuccess == true)
         let c = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
         try await c.channel.closeFuture.get()
         #expect(await proxy.counters().runtime.downstreamRefused == 1, "the third is refused")
-        // Idle for the timeout: both close.
+        // A place freed is taken again.
+        await a.close()
+        try await Fixtures.waitUntil { await proxy.counters().runtime.downstreamActive == 1 }
+        let d = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
+        #expect(try await d.call([KeyValue("method", "1.1")])?.status?.isSuccess == true)
+        await b.close()
+        await d.close()
+        #expect(await Fixtures.conserved(proxy))
+        await proxy.shutdown()
+        await servers.stop()
+    }
+
+    @Test func idleConnectionsAreClosedAndCounted() async throws {
+        // Nothing but the idle timer can close these: however slow the machine, both close
+        // after it and are counted; nothing waits on a deadline of its own.
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Fixtures.group)
+        let proxy = try await ProxyServer.start(configuration: try Self.simpleConfig(servers), codec: LivePacketCodec.self, host: "127.0.0.1", port: 0,
+                                                group: Fixtures.group, settings: ProxySettings(downstreamIdleTimeout: .milliseconds(500)))
+        let a = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
+        let b = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group)
         try await a.channel.closeFuture.get()
         try await b.channel.closeFuture.get()
+        try await Fixtures.waitUntil { await proxy.counters().runtime.downstreamActive == 0 }
         let runtime = await proxy.counters().runtime
-        #expect(runtime.downstreamIdleClosed == 2 && runtime.downstreamActive == 0)
+        #expect(runtime.downstreamIdleClosed == 2 && runtime.downstreamAccepted == 2)
         #expect(await Fixtures.conserved(proxy))
         await proxy.shutdown()
         await servers.stop()
@@ -39,13 +61,14 @@ struct RuntimeTests {
         // 120 KB answers to a client that reads nothing: once the proxy holds 256 KB of writes
         // for it (beyond what the kernel buffers take), it stops reading the client's calls, so
         // calls stop reaching the server. Reading again lets everything through.
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Fixtures.group)
         let proxy = try await ProxyServer.start(configuration: try Self.simpleConfig(servers), codec: LivePacketCodec.self, host: "127.0.0.1", port: 0,
                                                 group: Fixtures.group, settings: ProxySettings(writeBufferHighWatermark: 256 << 10, writeBufferLowWatermark: 64 << 10))
         let client = try await TestClient.connect(to: proxy.localAddress, protocolName: "livepacket", group: Fixtures.group, autoRead: false)
         let total = 600
         async let answers = client.calls(total, concurrency: total, payload: 120 << 10) { _ in [KeyValue("method", "1.1")] }
         var served = -1
+        try await Fixtures.waitUntil { await servers.counters()[0].calls > 0 }
         try await Fixtures.waitUntil {
             // Stable for 200 ms: the flow has stopped.
             let now = await servers.counters()[0].calls
@@ -65,7 +88,7 @@ struct RuntimeTests {
     }
 
     @Test func theAccessLogHasALinePerRequest() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .init(), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Fixtures.group)
         let path = FileManager.default.temporaryDirectory.appending(path: "mplab-access-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = try FileAccessLog(path: path)
@@ -82,15 +105,16 @@ struct RuntimeTests {
     }
 
     @Test func theWatcherReloadsChangedFilesAndRefusesBadOnes() async throws {
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .init(), group: Fixtures.group)
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0, 0], behaviour: .instant, group: Fixtures.group)
         let path = FileManager.default.temporaryDirectory.appending(path: "mplab-watch-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try AdminTests.manifests(subset: "v1", servers: servers).write(toFile: path, atomically: true, encoding: .utf8)
         let listener = try await ManagedProxy.start(files: [(path, try String(contentsOfFile: path, encoding: .utf8))], host: "127.0.0.1", port: 0, group: Fixtures.group)
         let outcomes = Outcomes()
-        let watcher = Task { await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20)) { _, result in outcomes.add(result) } }
+        // Changes count from the file as loaded, however late the watcher's first look.
+        let baseline = [ConfigurationWatcher.stamps([path])]
+        let watcher = Task { await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20), baseline: baseline) { _, result in outcomes.add(result) } }
         defer { watcher.cancel() }
-        try await Task.sleep(for: .milliseconds(60))
         try AdminTests.manifests(subset: "v2", servers: servers).write(toFile: path, atomically: true, encoding: .utf8)
         try await Fixtures.waitUntil { outcomes.count == 1 }
         try "kind: [".write(toFile: path, atomically: true, encoding: .utf8)
@@ -116,28 +140,52 @@ struct RuntimeTests {
         var summary: [String] { lock.lock(); defer { lock.unlock() }; return items }
     }
 
-    @Test func syntheticServersQueueRejectAndFollowTheirPhases() async throws {
-        // One call at a time, two may wait: of five sent at once, two are turned away.
-        let limited = try await SyntheticServer.start(protocolName: "dubbo", ports: [0], behaviour: .init(serviceTime: .constant(0.05), concurrency: 1, queueLimit: 2),
+    @Test func syntheticServersQueueAndTurnAwayCallsBeyondTheirLine() async throws {
+        // One call at a time, two may wait, and nothing finishes while the test runs: of five
+        // calls, one is served, two wait and two are turned away at once — whatever the timing.
+        let limited = try await SyntheticServer.start(protocolName: "dubbo", ports: [0], behaviour: HostBehaviour(workers: 1, queueLimit: 2, serviceTime: .constant(3600)),
                                                       group: Fixtures.group)
         let client = try await TestClient.connect(to: limited.addresses[0], protocolName: "dubbo", group: Fixtures.group)
-        let answers = try await client.calls(5, concurrency: 5) { _ in [KeyValue("method", "get")] }
-        #expect(answers.filter { $0.status?.isSuccess == true }.count == 3)
-        #expect(answers.filter { $0.status?.category == .unavailable }.count == 2)
+        let calls = (0..<5).map { _ in Task { try await client.call([KeyValue("method", "get")]) } }
+        try await Fixtures.waitUntil { await limited.counters()[0].answered == 2 }
         let c = await limited.counters()[0]
-        #expect(c.rejected == 2 && c.peakConcurrency == 1)
-        await client.close()
+        #expect(c.calls == 5 && c.rejected == 2 && c.errors == 2 && c.peakConcurrency == 1 && c.host.inSystem == 3)
         await limited.stop()
+        var unavailable = 0, closed = 0
+        for call in calls {
+            do {
+                if try await call.value?.status?.category == .unavailable { unavailable += 1 }
+            } catch is TestClient.Closed {
+                closed += 1
+            }
+        }
+        #expect(unavailable == 2 && closed == 3, "two turned away, three lost with the server")
+    }
 
-        // Errors from 0 s, then from 0.3 s every call closes its connection.
-        let phased = try await SyntheticServer.start(protocolName: "livepacket", ports: [0],
-                                                     behaviour: .init(phases: [.init(at: .zero, errorRate: 1), .init(at: .milliseconds(300), closesConnections: true)]),
-                                                     group: Fixtures.group)
+    @Test func syntheticServersFollowTheirPhasesOnTheirClock() async throws {
+        // Errors from the start, then from 30 s every call closes its connection. The test
+        // moves the servers' clock itself: no wall-clock deadline to race.
+        let clock = ManualClock()
+        let behaviour = HostBehaviour(workers: nil, serviceTime: .constant(0),
+                                      phases: [HostPhase(at: .zero, errors: [.serverError(1)]), HostPhase(at: .seconds(30), closesConnections: true)])
+        let phased = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: behaviour, group: Fixtures.group, clock: { clock.now })
         let p = try await TestClient.connect(to: phased.addresses[0], protocolName: "livepacket", group: Fixtures.group)
         #expect(try await p.call([KeyValue("method", "1.1")])?.status?.category == .serverError)
-        try await Task.sleep(for: .milliseconds(350))
+        #expect(try await p.call([KeyValue("method", "1.1")])?.status?.category == .serverError)
+        clock.now = .seconds(30)
         await #expect(throws: TestClient.Closed.self) { try await p.call([KeyValue("method", "1.1")]) }
-        #expect(await phased.counters()[0].closedByPhase == 1)
+        let c = await phased.counters()[0]
+        #expect(c.closedByPhase == 1 && c.errors == 2)
         await phased.stop()
+    }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = Duration.zero
+    var now: Duration {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }

@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 import MetaProtocolCodecs
 import Testing
 
@@ -11,7 +12,7 @@ struct BytePathTests {
     /// Three hosts with errors behind a local limit, constant latencies, no bandwidth model: the
     /// bytes change nothing but the bytes.
     static func scenario(seed: UInt64 = 3) -> SimulationConfiguration {
-        var c = Scenarios.simple(seed: seed, hosts: 3, behaviour: HostBehaviour(workers: 2, serviceTime: .exponential(mean: 0.004), errorProbability: 0.1),
+        var c = Scenarios.simple(seed: seed, hosts: 3, behaviour: HostBehaviour(workers: 2, serviceTime: .exponential(mean: 0.004), errors: [.serverError(0.1)]),
                                  rate: 400, duration: .seconds(5))
         c.network = NetworkModel(clientToProxy: LinkModel(latency: .constant(0.0002)), proxyToHost: LinkModel(latency: .constant(0.0003)))
         c.proxy.localRateLimit = LocalRateLimitConfiguration(tokenBucket: TokenBucketSpec(maxTokens: 300, tokensPerFill: 300, fillInterval: .seconds(1)))

@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 import Testing
 
 @testable import Simulation

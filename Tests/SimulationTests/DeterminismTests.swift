@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 import Testing
 
 @testable import Simulation
@@ -6,7 +7,7 @@ import Testing
 @Suite("Simulation: determinism and soundness")
 struct DeterminismTests {
     @Test func theSameSeedGivesTheSameRunAndAnotherSeedAnother() throws {
-        let config = Scenarios.simple(seed: 7, behaviour: HostBehaviour(workers: 2, serviceTime: .exponential(mean: 0.01), errorProbability: 0.05))
+        let config = Scenarios.simple(seed: 7, behaviour: HostBehaviour(workers: 2, serviceTime: .exponential(mean: 0.01), errors: [.serverError(0.05)]))
         let a = try Simulation.run(config), b = try Simulation.run(config)
         #expect(a.traceHash == b.traceHash)
         #expect(a.eventsDispatched == b.eventsDispatched)
@@ -30,7 +31,7 @@ struct DeterminismTests {
         // Constant 2 ms service, three hosts at 100/s: almost never a queue.
         #expect(abs(r.latencySeconds(atPercentile: 50) - 0.002) < 0.0001)
         #expect(r.hosts.map(\.completions).reduce(0, +) == r.calls.sent)
-        #expect(r.timeSeries.count >= 10)
+        #expect(r.timeSeries.windows.count >= 10)
     }
 
     @Test func replicationsDoNotDependOnThreads() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import MetaProtocol
+import TrafficModel
 import Testing
 
 @testable import Simulation

@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 import Testing
 
 @testable import Simulation
@@ -41,7 +42,7 @@ struct ScenarioTests {
         let r = try Simulation.run(Scenarios.simple(hosts: 10, behaviour: HostBehaviour(workers: 50, serviceTime: .constant(0.001)), duration: .seconds(25), arrivals: crowd))
         #expect(r.violations == [])
         #expect(abs(r.calls.sent - 16_750) < 518, "16,750 ± 4·129")
-        let window = { (second: Int) in r.timeSeries.first { Int($0.start.rounded()) == second }!.sent }
+        let window = { (second: Int) in r.timeSeries.windows.first { Int($0.start.rounded()) == second }!.sent }
         #expect(abs(window(5) - 100) < 40, "100 ± 4·10 before")
         #expect(abs(window(14) - 2000) < 179, "2,000 ± 4·44.7 at the peak")
         #expect(abs(window(22) - 100) < 40, "and back")
@@ -60,7 +61,7 @@ struct ScenarioTests {
         let first = r.scaleEvents[0].seconds
         #expect(first > 11 && first < 14, "the threshold is passed within 2 s of the crowd, plus 5 s provisioning")
         #expect(r.scaleEvents[1].seconds - first >= 5)
-        #expect(r.timeSeries.first!.hostsUp == 3 && r.timeSeries.last!.hostsUp == 7)
+        #expect(r.timeSeries.windows.first!.hostsUp == 3 && r.timeSeries.windows.last!.hostsUp == 7)
         #expect(r.hosts.count == 7 && r.hosts[3...].allSatisfy { $0.completions > 0 }, "the new hosts take traffic")
     }
 
@@ -78,8 +79,8 @@ struct ScenarioTests {
         #expect(r.coverage["ejection svc consecutive_5xx"] == 1, "ejected once, and out for 30 s: past the end")
         let crashed = r.hosts[1].completions, others = r.hosts.map(\.completions).filter { $0 != crashed }
         #expect(crashed < others.min()! / 2, "the crashed host served only until t = 3 s")
-        #expect(r.timeSeries.first { Int($0.start.rounded()) == 4 }!.hostsUp == 3)
-        #expect(r.timeSeries.first { Int($0.start.rounded()) == 7 }!.hostsUp == 4)
+        #expect(r.timeSeries.windows.first { Int($0.start.rounded()) == 4 }!.hostsUp == 3)
+        #expect(r.timeSeries.windows.first { Int($0.start.rounded()) == 7 }!.hostsUp == 4)
     }
 
     @Test func aPartitionEndsInPerTryTimeoutsRetriesAndAnEjection() throws {
@@ -142,7 +143,7 @@ struct ScenarioTests {
         let profile = try ArrivalProcess.profile(csv: csv, source: "match.csv")
         #expect(profile == .profile([.init(at: .zero, rate: 100), .init(at: .seconds(5), rate: 300), .init(at: .seconds(8), rate: 0)]))
         let r = try Simulation.run(Scenarios.simple(duration: .seconds(10), arrivals: profile))
-        let sent = { (range: Range<Int>) in r.timeSeries.filter { range.contains(Int($0.start.rounded())) }.reduce(0) { $0 + $1.sent } }
+        let sent = { (range: Range<Int>) in r.timeSeries.windows.filter { range.contains(Int($0.start.rounded())) }.reduce(0) { $0 + $1.sent } }
         #expect(abs(sent(0..<5) - 500) < 90, "500 ± 4·22.4")
         #expect(abs(sent(5..<8) - 900) < 120, "900 ± 4·30")
         #expect(sent(8..<10) == 0)

@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 @testable import Simulation
 
 /// Whether the tests were built with optimizations: the heavy statistical checks run only then

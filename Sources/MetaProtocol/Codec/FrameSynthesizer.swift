@@ -17,8 +17,24 @@ public protocol FrameSynthesizer: Sendable {
     ///   non-numeric command, a value too long for its field).
     func request(id: UInt64, attributes: [KeyValue], payloadSize: Int, oneway: Bool) throws(CodecError) -> ByteBuffer
 
-    /// The answer to `request` (as a codec decoded it) with `status` — written the protocol's
-    /// native way, an error status as the protocol's own error reply — and, on success, a
-    /// payload of `payloadSize` bytes.
-    func response(to request: Message, status: ResponseStatus, payloadSize: Int) throws(CodecError) -> ByteBuffer
+    /// The answer to `request` (as a codec decoded it, its frame included) with `status` —
+    /// written the protocol's native way, an error status as the protocol's own error reply —
+    /// and, on success, `payload`.
+    func response(to request: Message, status: ResponseStatus, payload: ResponsePayload) throws(CodecError) -> ByteBuffer
+}
+
+extension FrameSynthesizer {
+    /// The answer to `request` with `status` and, on success, `payloadSize` opaque bytes.
+    public func response(to request: Message, status: ResponseStatus, payloadSize: Int) throws(CodecError) -> ByteBuffer {
+        try response(to: request, status: status, payload: .bytes(payloadSize))
+    }
+}
+
+/// What a synthesized answer carries as its payload.
+public enum ResponsePayload: Sendable, Hashable {
+    /// The call's own payload back: the value of its argument where the protocol types it
+    /// (a Dubbo `String` is answered with that `String`), else as many opaque bytes.
+    case echo
+    /// This many opaque bytes (in the call's argument type where the protocol types it).
+    case bytes(Int)
 }

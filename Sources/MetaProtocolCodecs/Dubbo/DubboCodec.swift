@@ -108,26 +108,37 @@ public struct DubboCodec: MetaCodec {
         var path: Hessian2Reader.StringValue
         var version: Hessian2Reader.StringValue
         var method: Hessian2Reader.StringValue
+        /// Where the first argument's encoded value lies in the body, if there is one.
+        var firstArgument: Range<Int>?
+        /// Whether the first parameter is declared `java.lang.String`.
+        var firstArgumentIsString = false
     }
 
     /// Reads a request body up to its attachments: dubbo version, service path, service
     /// version, method, parameter types, and the arguments (skipped).
     static func readRequestPreamble(_ reader: inout Hessian2Reader) throws(ReadError) -> RequestPreamble {
         _ = try reader.readString()  // Dubbo protocol version, e.g. "2.0.2"
-        let preamble = RequestPreamble(path: try reader.readString(), version: try reader.readString(), method: try reader.readString())
+        var preamble = RequestPreamble(path: try reader.readString(), version: try reader.readString(), method: try reader.readString())
         let typesAt = reader.index
         let argumentCount: Int
         switch try reader.readString() {
         case .null: argumentCount = 0
         case .range(let start, let length):
-            argumentCount = try countParameters(UnsafeRawBufferPointer(rebasing: reader.bytes[start..<(start + length)]), at: typesAt)
+            let descriptor = UnsafeRawBufferPointer(rebasing: reader.bytes[start..<(start + length)])
+            argumentCount = try countParameters(descriptor, at: typesAt)
+            preamble.firstArgumentIsString = descriptor.starts(with: stringDescriptor)
         case .string(let s):
             let counted: Result<Int, ReadError> = Array(s.utf8).withUnsafeBytes { u in
                 do throws(ReadError) { return .success(try countParameters(u, at: typesAt)) } catch { return .failure(error) }
             }
             argumentCount = try counted.get()
+            preamble.firstArgumentIsString = s.utf8.starts(with: stringDescriptor)
         }
-        for _ in 0..<argumentCount { try reader.skipValue() }
+        for i in 0..<argumentCount {
+            let start = reader.index
+            try reader.skipValue()
+            if i == 0 { preamble.firstArgument = start..<reader.index }
+        }
         return preamble
     }
 
@@ -235,6 +246,9 @@ public struct DubboCodec: MetaCodec {
         case .string(let s): attributes.append(key: key, value: s)
         }
     }
+
+    /// The descriptor of a `java.lang.String` parameter.
+    static let stringDescriptor = Array("Ljava/lang/String;".utf8)
 
     /// Counts the parameters in a JVM method descriptor such as `Ljava/lang/String;[IJ`.
     static func countParameters(_ descriptor: UnsafeRawBufferPointer, at offset: Int) throws(ReadError) -> Int {

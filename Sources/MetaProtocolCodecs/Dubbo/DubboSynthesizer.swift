@@ -3,7 +3,8 @@ import NIOCore
 
 /// Dubbo 2.x frames as a Java consumer and provider write them (Hessian 2): a call to
 /// `interface.method(byte[])` whose one argument is the payload, with the other attributes as
-/// attachments; answers with the payload as the return value, an exception, or an error status.
+/// attachments; answers in the type of the call's argument (its echo, or a payload of a size),
+/// an exception, or an error status.
 public struct DubboSynthesizer: FrameSynthesizer {
     public static let protocolName = DubboCodec.protocolName
     /// Service and method used when the attributes name none.
@@ -36,13 +37,33 @@ public struct DubboSynthesizer: FrameSynthesizer {
         return out
     }
 
-    public func response(to request: Message, status: ResponseStatus, payloadSize: Int) throws(CodecError) -> ByteBuffer {
-        var out = ByteBufferAllocator().buffer(capacity: DubboWire.headerSize + 64 + (status.isSuccess ? payloadSize : 0))
+    /// Answers as a provider of the called method would: an echo returns the call's first
+    /// argument as it came (a `String` for a `String`, `byte[]` for `byte[]`, null for a method
+    /// without arguments); a sized payload is a `String` of that many characters when the first
+    /// parameter is declared a `String`, else `byte[]` of that many bytes.
+    public func response(to request: Message, status: ResponseStatus, payload: ResponsePayload) throws(CodecError) -> ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: DubboWire.headerSize + 64 + (status.isSuccess ? request.frame.readableBytes : 0))
         switch status.category {
         case .success:
             Self.writeHeader(flags: DubboWire.hessian2, status: DubboWire.Status.ok, id: request.requestID, into: &out)
-            Hessian2Writer.writeInt(Int32(DubboWire.ResponseType.value.rawValue), into: &out)
-            Hessian2Writer.writeBinary(count: payloadSize, into: &out)
+            let argument = Self.firstArgument(of: request)
+            switch payload {
+            case .echo:
+                if let range = argument?.range {
+                    Hessian2Writer.writeInt(Int32(DubboWire.ResponseType.value.rawValue), into: &out)
+                    let frame = request.frame
+                    out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + range.lowerBound, length: range.count)!)
+                } else {
+                    Hessian2Writer.writeInt(Int32(DubboWire.ResponseType.nullValue.rawValue), into: &out)
+                }
+            case .bytes(let count):
+                Hessian2Writer.writeInt(Int32(DubboWire.ResponseType.value.rawValue), into: &out)
+                if argument?.isString == true {
+                    Hessian2Writer.writeString(String(repeating: "x", count: count), into: &out)
+                } else {
+                    Hessian2Writer.writeBinary(count: count, into: &out)
+                }
+            }
         case .applicationError:
             // The provider's method threw: status OK, a Throwable as the result.
             Self.writeHeader(flags: DubboWire.hessian2, status: DubboWire.Status.ok, id: request.requestID, into: &out)
@@ -57,6 +78,17 @@ public struct DubboSynthesizer: FrameSynthesizer {
         }
         try Self.finish(&out)
         return out
+    }
+
+    /// Where the call's first argument lies in its frame, and whether it is declared a `String`.
+    static func firstArgument(of request: Message) -> (range: Range<Int>?, isString: Bool)? {
+        let frame = request.frame
+        guard frame.readableBytes > DubboWire.headerSize else { return nil }
+        return frame.withUnsafeReadableBytes { bytes in
+            var reader = Hessian2Reader(bytes: bytes, from: DubboWire.headerSize, to: bytes.count)
+            guard let preamble = try? DubboCodec.readRequestPreamble(&reader) else { return nil }
+            return (preamble.firstArgument, preamble.firstArgumentIsString)
+        }
     }
 
     private static func writeHeader(flags: UInt8, status: UInt8, id: UInt64, into out: inout ByteBuffer) {

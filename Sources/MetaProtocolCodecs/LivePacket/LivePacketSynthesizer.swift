@@ -26,7 +26,12 @@ public struct LivePacketSynthesizer: FrameSynthesizer {
         return try Self.finish(&out, payloadSize: payloadSize)
     }
 
-    public func response(to request: Message, status: ResponseStatus, payloadSize: Int) throws(CodecError) -> ByteBuffer {
+    public func response(to request: Message, status: ResponseStatus, payload: ResponsePayload) throws(CodecError) -> ByteBuffer {
+        // An echo answers with as many bytes as the call's body (the protocol does not type them).
+        let payloadSize = switch payload {
+        case .echo: request.bodySize
+        case .bytes(let n): n
+        }
         let frame = request.frame
         let cmd = frame.getInteger(at: frame.readerIndex + LivePacketWire.cmdOffset, as: UInt16.self) ?? 0
         let subCmd = frame.getInteger(at: frame.readerIndex + LivePacketWire.subCmdOffset, as: UInt16.self) ?? 0

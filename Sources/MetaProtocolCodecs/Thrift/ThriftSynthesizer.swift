@@ -27,7 +27,12 @@ public struct ThriftSynthesizer: FrameSynthesizer {
         return try finish(&writer)
     }
 
-    public func response(to request: Message, status: ResponseStatus, payloadSize: Int) throws(CodecError) -> ByteBuffer {
+    public func response(to request: Message, status: ResponseStatus, payload: ResponsePayload) throws(CodecError) -> ByteBuffer {
+        // An echo answers with as many bytes as the call's body (the protocol does not type them).
+        let payloadSize = switch payload {
+        case .echo: request.bodySize
+        case .bytes(let n): n
+        }
         let method = request.attributes[AttributeKey.method]?.string ?? defaultMethod
         var writer = ThriftWriter(compact: framing.compact, framed: framing.framed, capacity: 64 + method.utf8.count + payloadSize)
         let seqID = Self.seqID(request.requestID)

@@ -6,9 +6,13 @@ import Foundation
 public enum ConfigurationWatcher {
     /// Watches until the task is cancelled, telling `report` each reload's outcome (the
     /// listener's index, then its warnings or why it was refused).
-    public static func watch(_ listeners: [(files: [String], proxy: ManagedProxy)], interval: Duration = .seconds(1),
+    ///
+    /// A change counts from `baseline` (the files as they were when the listeners loaded them,
+    /// ``stamps(_:)`` of each listener's files), so that a change made before the watch's
+    /// first look is not missed; by default, from the first look.
+    public static func watch(_ listeners: [(files: [String], proxy: ManagedProxy)], interval: Duration = .seconds(1), baseline: [[String?]]? = nil,
                              report: @escaping @Sendable (Int, Result<[String], Error>) -> Void) async {
-        var last = listeners.map { stamps($0.files) }
+        var last = baseline ?? listeners.map { stamps($0.files) }
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             for (i, listener) in listeners.enumerated() {
@@ -26,7 +30,7 @@ public enum ConfigurationWatcher {
     }
 
     /// Each file's modification time and size (nil for a file that cannot be read).
-    static func stamps(_ files: [String]) -> [String?] {
+    public static func stamps(_ files: [String]) -> [String?] {
         files.map { path in
             guard let a = try? FileManager.default.attributesOfItem(atPath: path), let date = a[.modificationDate] as? Date else { return nil }
             return "\(date.timeIntervalSince1970)/\(a[.size] ?? 0)"

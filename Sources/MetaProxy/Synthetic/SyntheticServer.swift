@@ -2,35 +2,50 @@ import MetaProtocol
 import MetaProtocolCodecs
 import NIOCore
 import NIOPosix
+import Results
+import TrafficModel
 
 /// Synthetic upstream servers on real sockets, one per port, each a host of a synthetic
 /// cluster: they decode calls with the protocol's codec and answer with its
-/// ``FrameSynthesizer`` after a service time, with errors, a response size, a concurrency limit
-/// with a line, and scripted phases (``SyntheticBehaviour``). The upstream for load tests and
+/// ``FrameSynthesizer`` as TrafficModel's ``SyntheticHost`` decides — the same state machine the
+/// simulator's hosts run, so `mplab serve` and a simulation of the same ``HostBehaviour`` and seed
+/// draw the same service times, errors and response sizes. The upstream for load tests and
 /// end-to-end tests (`mplab serve`).
 ///
-/// Each port's connections all live on one event loop, so its line and counters need no lock.
+/// Each port's connections all live on one event loop, so its host and counters need no lock.
 public final class SyntheticServer: Sendable {
     /// One listening port and its state.
     final class Port: @unchecked Sendable {
         let loop: EventLoop
-        let behaviour: SyntheticBehaviour
+        var host: SyntheticHost
         let synthesizer: any FrameSynthesizer
-        let started: NIODeadline
-        var random: SeededRandom
+        /// Nanoseconds on the host's clock: phases and figures count on it.
+        let clock: @Sendable () -> Int64
         var counters = SyntheticCounters()
-        var busy = 0
-        var line: [(Channel, Message)] = []
-        var lineHead = 0
+        var nextTicket: UInt64 = 1
+        /// Calls waiting in the host's line, by ticket.
+        var waiting = IDMap<(channel: Channel, call: Message)>()
         var channels: [ObjectIdentifier: Channel] = [:]
         var listener: Channel?
 
-        init(loop: EventLoop, behaviour: SyntheticBehaviour, synthesizer: any FrameSynthesizer, seed: UInt64, port: Int) {
+        init(loop: EventLoop, host: SyntheticHost, synthesizer: any FrameSynthesizer, clock: @escaping @Sendable () -> Int64) {
             self.loop = loop
-            self.behaviour = behaviour
+            self.host = host
             self.synthesizer = synthesizer
-            started = .now()
-            random = SeededRandom(seed: seed, stream: "serve:\(port)")
+            self.clock = clock
+        }
+
+        var now: Int64 { clock() }
+
+        /// The counters with the host's figures as of now.
+        var snapshot: SyntheticCounters {
+            var c = counters
+            c.host = host.stats.closed(at: now)
+            c.decisionDigest = host.digest
+            c.rejected = c.host.rejected
+            c.closedByPhase = c.host.closedConnections
+            c.peakConcurrency = c.host.peakBusy
+            return c
         }
     }
 
@@ -44,18 +59,38 @@ public final class SyntheticServer: Sendable {
     }
 
     /// Starts one server per entry of `ports` on `host` (0 lets the system choose), speaking
-    /// `protocolName`'s frames (with `synthesizer`, or the protocol's default one).
+    /// `protocolName`'s frames (with `synthesizer`, or the protocol's default one), each a
+    /// ``SyntheticHost`` behaving as `behaviour`.
+    ///
+    /// - Parameters:
+    ///   - names: the hosts' names, one per port, which name their random streams: a server and a
+    ///     simulated host of the same name, behaviour and seed decide alike. By default
+    ///     `host:port` (`host:any#i` for the i-th port 0).
+    ///   - clock: the time phases and figures count on; by default the monotonic clock, from
+    ///     the start. (Tests step one by hand.)
     public static func start(protocolName: String, synthesizer: (any FrameSynthesizer)? = nil, host: String = "127.0.0.1", ports: [Int],
-                             behaviour: SyntheticBehaviour, group: EventLoopGroup, seed: UInt64 = 1) async throws -> SyntheticServer {
+                             behaviour: HostBehaviour, group: EventLoopGroup, seed: UInt64 = 1, names: [String]? = nil,
+                             clock: (@Sendable () -> Duration)? = nil) async throws -> SyntheticServer {
         guard let codecType = CodecRegistry.codecTypes.first(where: { $0.protocolName == protocolName }),
             let synthesizer = synthesizer ?? CodecRegistry.makeSynthesizer(named: protocolName)
         else {
             throw SyntheticServerError.unknownProtocol(protocolName)
         }
+        if let problem = behaviour.problem { throw SyntheticServerError.badBehaviour(problem) }
+        if let names, names.count != ports.count { throw SyntheticServerError.badNames(expected: ports.count, found: names.count) }
+        let origin = NIODeadline.now().uptimeNanoseconds
+        let hostClock: @Sendable () -> Int64
+        if let clock {
+            hostClock = { clock().nanoseconds }
+        } else {
+            hostClock = { Int64(NIODeadline.now().uptimeNanoseconds &- origin) }
+        }
         var started: [Port] = []
-        for number in ports {
+        for (index, number) in ports.enumerated() {
             let loop = group.next()
-            let port = Port(loop: loop, behaviour: behaviour, synthesizer: synthesizer, seed: seed, port: number)
+            let name = names?[index] ?? (number == 0 ? "\(host):any#\(index)" : "\(host):\(number)")
+            let port = Port(loop: loop, host: SyntheticHost(name: name, behaviour: behaviour, seed: seed, startedAt: hostClock()),
+                            synthesizer: synthesizer, clock: hostClock)
             port.listener = try await ServerBootstrap(group: loop, childGroup: loop)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -76,14 +111,38 @@ public final class SyntheticServer: Sendable {
     /// What each port did, in the order of ``addresses``.
     public func counters() async -> [SyntheticCounters] {
         var result: [SyntheticCounters] = []
-        for port in ports { result.append(try! await port.loop.submit { port.counters }.get()) }
+        for port in ports { result.append(try! await port.loop.submit { port.snapshot }.get()) }
         return result
     }
 
-    /// Closes port `index`'s listener and every connection on it at once (a host killed).
+    /// Each host's figures, in the order of ``addresses``.
+    public func hostResults() async -> [HostResult] {
+        var result: [HostResult] = []
+        for port in ports {
+            result.append(try! await port.loop.submit { HostResult(address: port.host.name, stats: port.host.stats.closed(at: port.now), digest: port.host.digest) }.get())
+        }
+        return result
+    }
+
+    /// Starts the hosts' measured window now: figures so far (a warm-up) are forgotten.
+    public func startMeasuring() async {
+        for port in ports {
+            try! await port.loop.submit {
+                let now = port.now
+                port.host.measure(from: now, now: now)
+            }.get()
+        }
+    }
+
+    /// Closes port `index`'s listener and every connection on it at once (a host killed): what
+    /// it was serving or holding in line is lost.
     public func kill(_ index: Int) async {
         let port = ports[index]
-        let channels = try! await port.loop.submit { Array(port.channels.values) + [port.listener].compactMap { $0 } }.get()
+        let channels = try! await port.loop.submit {
+            _ = port.host.crash(at: port.now)
+            port.waiting = IDMap()
+            return Array(port.channels.values) + [port.listener].compactMap { $0 }
+        }.get()
         for channel in channels { try? await channel.close() }
     }
 
@@ -93,13 +152,45 @@ public final class SyntheticServer: Sendable {
     }
 }
 
+/// What one synthetic server (one port) did.
+public struct SyntheticCounters: Sendable, Hashable {
+    public var connections = 0
+    /// Calls that expect an answer.
+    public var calls = 0
+    public var oneway = 0
+    /// Answers written (rejections included).
+    public var answered = 0
+    /// Of those, errors.
+    public var errors = 0
+    /// Answered "unavailable" at once because the line was full.
+    public var rejected = 0
+    /// Calls whose connection a phase closed.
+    public var closedByPhase = 0
+    /// Frames the codec refused (the connection is closed).
+    public var protocolErrors = 0
+    /// Answers that could not be written (the connection is closed).
+    public var encodeFailures = 0
+    /// The most calls in service at once.
+    public var peakConcurrency = 0
+    /// The host's figures (from its start, or from ``SyntheticServer/startMeasuring()``).
+    public var host = HostStats.empty
+    /// The host's decision digest (``SyntheticHost/digest``).
+    public var decisionDigest: UInt64 = 0
+
+    public init() {}
+}
+
 /// Why a synthetic server could not start.
 public enum SyntheticServerError: Error, CustomStringConvertible {
     case unknownProtocol(String)
+    case badBehaviour(String)
+    case badNames(expected: Int, found: Int)
 
     public var description: String {
         switch self {
         case .unknownProtocol(let name): "no codec named \"\(name)\" (known: \(CodecRegistry.protocolNames.joined(separator: ", ")))"
+        case .badBehaviour(let problem): "host behaviour: \(problem)"
+        case .badNames(let expected, let found): "\(found) host names for \(expected) ports"
         }
     }
 }
@@ -149,69 +240,47 @@ final class SyntheticHandler: ChannelInboundHandler {
             return
         case .oneway:
             port.counters.oneway += 1
-            return
         case .request:
-            break
+            port.counters.calls += 1
         default:
             return
         }
-        port.counters.calls += 1
-        let phase = port.behaviour.phase(at: .nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds - port.started.uptimeNanoseconds)))
-        if phase?.closesConnections == true {
-            port.counters.closedByPhase += 1
+        let port = port
+        let ticket = port.nextTicket
+        port.nextTicket += 1
+        let method = port.host.distinguishesMethods ? port.host.methodIndex(of: call.attributes[AttributeKey.method]) : -1
+        switch port.host.arrive(SyntheticHost.Call(ticket: ticket, method: method, payloadBytes: call.bodySize, oneway: call.type == .oneway), at: port.now) {
+        case .serving(let service):
+            serve(service, call: call, on: context.channel)
+        case .queued:
+            port.waiting.set(ticket, (context.channel, call))
+        case .rejected(let answer):
+            self.answer(call, on: context.channel, with: answer)
+        case .closesConnection:
             context.close(promise: nil)
-            return
         }
-        if let limit = port.behaviour.concurrency, port.busy >= limit {
-            if let queueLimit = port.behaviour.queueLimit, port.line.count - port.lineHead >= queueLimit {
-                port.counters.rejected += 1
-                answer(call, on: context.channel, status: ResponseStatus(category: .unavailable, code: 0))
-                return
-            }
-            port.line.append((context.channel, call))
-            return
-        }
-        serve(call, on: context.channel, phase: phase)
     }
 
-    /// Takes a worker for `call` and answers after its service time; then the next in line.
-    private func serve(_ call: Message, on channel: Channel, phase: SyntheticBehaviour.Phase?) {
+    /// Answers `call` when `service` ends; then starts the next call in line.
+    private func serve(_ service: SyntheticHost.Service, call: Message, on channel: Channel) {
         let port = port
-        port.busy += 1
-        port.counters.peakConcurrency = max(port.counters.peakConcurrency, port.busy)
-        let seconds = max(0, (phase?.serviceTime ?? port.behaviour.serviceTime).sampler().sample(&port.random))
-        let failed = port.random.nextUnit() < (phase?.errorRate ?? port.behaviour.errorRate)
-        let status = failed ? ResponseStatus(category: port.behaviour.errorCategory, code: 0) : ResponseStatus(category: .success, code: 0)
         let finish: @Sendable () -> Void = { [self] in
-            answer(call, on: channel, status: status)
-            port.busy -= 1
-            if port.lineHead < port.line.count {
-                let (next, waiting) = port.line[port.lineHead]
-                port.lineHead += 1
-                if port.lineHead == port.line.count {
-                    port.line.removeAll(keepingCapacity: true)
-                    port.lineHead = 0
-                }
-                let now = port.behaviour.phase(at: .nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds - port.started.uptimeNanoseconds)))
-                serve(waiting, on: next, phase: now)
-            }
+            guard case .done(let next) = port.host.complete(service, at: port.now) else { return }
+            if let answer = service.answer { self.answer(call, on: channel, with: answer) }
+            if let next, let waiting = port.waiting.remove(next.ticket) { serve(next, call: waiting.call, on: waiting.channel) }
         }
-        if seconds == 0 {
+        if service.duration <= 0 {
             finish()
         } else {
-            port.loop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { finish() }
+            port.loop.scheduleTask(in: .nanoseconds(service.duration)) { finish() }
         }
     }
 
-    private func answer(_ call: Message, on channel: Channel, status: ResponseStatus) {
-        let size: Int = switch port.behaviour.responseSize {
-        case .echo: call.bodySize
-        case .fixed(let n): n
-        }
+    private func answer(_ call: Message, on channel: Channel, with answer: SyntheticHost.Answer) {
         do {
-            let frame = try port.synthesizer.response(to: call, status: status, payloadSize: status.isSuccess ? size : 0)
+            let frame = try port.synthesizer.response(to: call, status: answer.status, payload: answer.payload)
             port.counters.answered += 1
-            if !status.isSuccess { port.counters.errors += 1 }
+            if !answer.status.isSuccess { port.counters.errors += 1 }
             if let reading, reading === channel {
                 channel.write(frame, promise: nil)
                 unflushed = true
@@ -219,6 +288,7 @@ final class SyntheticHandler: ChannelInboundHandler {
                 channel.writeAndFlush(frame, promise: nil)
             }
         } catch {
+            port.counters.encodeFailures += 1
             channel.close(promise: nil)
         }
     }

@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 
 /// The same workload under many seeds, each run with its own random fault timeline drawn from
 /// its seed (FoundationDB-style "sometimes" coverage): which breakers, ejections, limits and
@@ -60,7 +61,7 @@ public struct FaultCampaign: Sendable {
             switch kind {
             case .crash: (on, off) = (.crash(host: host), .restart(host: host))
             case .slowDown: (on, off) = (.slowDown(host: host, factor: 2 + 18 * random.nextUnit()), .slowDown(host: host, factor: 1))
-            case .errorBurst: (on, off) = (.errorBurst(host: host, probability: 0.2 + 0.8 * random.nextUnit()), .errorBurst(host: host, probability: 0))
+            case .errorBurst: (on, off) = (.errorBurst(host: host, probability: 0.2 + 0.8 * random.nextUnit()), .errorBurst(host: host, probability: nil))
             case .partition: (on, off) = (.partition(host: host), .heal(host: host))
             case .addedLatency: (on, off) = (.addedLatency(seconds: 0.01 + 0.19 * random.nextUnit()), .addedLatency(seconds: 0))
             }

@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 
 /// Everything a simulation run needs, as plain values: the proxy configuration under test, how
 /// the synthetic hosts behave, the network, the clients, the faults, and the run's seed.
@@ -75,57 +76,6 @@ public struct BytePath: Sendable {
     public var capabilities: CodecCapabilities { type(of: makeCodec()).capabilities }
 }
 
-/// How a synthetic host serves requests.
-public struct HostBehaviour: Sendable, Hashable {
-    /// Requests served at once.
-    public var workers: Int
-    /// Requests that may wait for a worker (FIFO); nil for no limit. A request finding the
-    /// queue full is answered `unavailable` at once.
-    public var queueLimit: Int?
-    /// Service time in seconds.
-    public var serviceTime: Distribution
-    /// Service time by method (the `method` attribute), overriding ``serviceTime``.
-    public var serviceTimeByMethod: [String: Distribution]
-    /// Extra seconds per byte of request payload.
-    public var secondsPerByte: Double
-    /// Chance of answering with an error.
-    public var errorProbability: Double
-    /// The kind of error answered.
-    public var errorCategory: ResponseStatus.Category
-    /// Service times are divided by this (a faster or slower machine).
-    public var speedFactor: Double
-    /// Response size in bytes; nil echoes the request size.
-    public var responseSize: Distribution?
-
-    public init(workers: Int = 1, queueLimit: Int? = nil, serviceTime: Distribution = .exponential(mean: 0.001),
-                serviceTimeByMethod: [String: Distribution] = [:], secondsPerByte: Double = 0, errorProbability: Double = 0,
-                errorCategory: ResponseStatus.Category = .serverError, speedFactor: Double = 1, responseSize: Distribution? = nil) {
-        self.workers = workers
-        self.queueLimit = queueLimit
-        self.serviceTime = serviceTime
-        self.serviceTimeByMethod = serviceTimeByMethod
-        self.secondsPerByte = secondsPerByte
-        self.errorProbability = errorProbability
-        self.errorCategory = errorCategory
-        self.speedFactor = speedFactor
-        self.responseSize = responseSize
-    }
-}
-
-/// The hosts of one cluster: a behaviour for all, with per-host speed factors and overrides.
-public struct ServiceModel: Sendable, Hashable {
-    public var cluster: String
-    public var behaviour: HostBehaviour
-    /// By host address.
-    public var overrides: [String: HostBehaviour]
-
-    public init(cluster: String, behaviour: HostBehaviour, overrides: [String: HostBehaviour] = [:]) {
-        self.cluster = cluster
-        self.behaviour = behaviour
-        self.overrides = overrides
-    }
-}
-
 /// One direction of travel: a latency and, optionally, a bandwidth.
 public struct LinkModel: Sendable, Hashable {
     /// Seconds.
@@ -148,69 +98,6 @@ public struct NetworkModel: Sendable, Hashable {
         self.clientToProxy = clientToProxy
         self.proxyToHost = proxyToHost
     }
-}
-
-/// A group of callers: when they call, what, and how big.
-public struct ClientModel: Sendable, Hashable {
-    public var name: String
-    public var arrivals: ArrivalProcess
-    /// What the calls look like, chosen by weight.
-    public var mix: [CallTemplate]
-    /// Payload bytes.
-    public var payloadSize: Distribution
-    /// The proxy instance this client uses; nil spreads its calls over all instances.
-    public var proxyInstance: Int?
-
-    public init(name: String, arrivals: ArrivalProcess, mix: [CallTemplate], payloadSize: Distribution = .constant(1024), proxyInstance: Int? = nil) {
-        self.name = name
-        self.arrivals = arrivals
-        self.mix = mix
-        self.payloadSize = payloadSize
-        self.proxyInstance = proxyInstance
-    }
-}
-
-/// One kind of call in a client's mix.
-public struct CallTemplate: Sendable, Hashable {
-    public var weight: Double
-    public var attributes: [KeyValue]
-    public var oneway: Bool
-
-    public init(weight: Double = 1, attributes: [KeyValue], oneway: Bool = false) {
-        self.weight = weight
-        self.attributes = attributes
-        self.oneway = oneway
-    }
-
-    /// The call's `method` attribute, if it has one.
-    public var method: String? { attributes.first { $0.key == AttributeKey.method }?.value }
-}
-
-/// Something that happens to the world at a given simulated time.
-public struct FaultEvent: Sendable, Hashable {
-    public var at: Duration
-    public var fault: Fault
-    public init(at: Duration, _ fault: Fault) {
-        self.at = at
-        self.fault = fault
-    }
-}
-
-/// What can go wrong (and right again). Hosts are named by address.
-public enum Fault: Sendable, Hashable {
-    /// The host stops: its connections reset, connects fail, queued work is lost.
-    case crash(host: String)
-    /// The host comes back, empty.
-    case restart(host: String)
-    /// The host's service times are multiplied by `factor` (1 to undo).
-    case slowDown(host: String, factor: Double)
-    /// The host answers errors with this probability (0 to undo).
-    case errorBurst(host: String, probability: Double)
-    /// Traffic to and from the host is silently lost (connections stay up).
-    case partition(host: String)
-    case heal(host: String)
-    /// Extra one-way latency on every proxy-to-host link, in seconds (0 to undo).
-    case addedLatency(seconds: Double)
 }
 
 /// Adds hosts to a cluster when rate-limited requests in the last `window` pass `threshold`

@@ -1,5 +1,6 @@
 import Histogram
 import MetaProtocol
+import Results
 
 /// Streams a run's figures as they happen: histograms and counters of fixed size, so memory
 /// does not grow with the number of calls simulated.
@@ -12,8 +13,8 @@ struct ResultCollector {
     private var methodHistograms: [Histogram<UInt64>] = []
     private let templateMethod: [Int]
     let interval: Int64
-    var windows: [Window] = []
-    private var current = Window(start: 0)
+    var windows: [TimeWindow] = []
+    private var current = TimeWindow(start: 0)
     private var windowLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two)
 
     init(methods: [String], interval: Int64) {
@@ -31,8 +32,8 @@ struct ResultCollector {
         self.interval = interval
     }
 
-    var latencyByMethod: [(method: String, histogram: Histogram<UInt64>)] {
-        zip(methodNames, methodHistograms).filter { $0.1.totalCount > 0 }.map { ($0.0, $0.1) }
+    var latencyByMethod: [MethodLatency] {
+        zip(methodNames, methodHistograms).filter { $0.1.totalCount > 0 }.map { MethodLatency(method: $0.0, histogram: $0.1) }
     }
 
     mutating func sent(oneway: Bool, at now: Int64) {
@@ -49,7 +50,7 @@ struct ResultCollector {
         windowLatency.record(value)
         if template >= 0, Int(template) < templateMethod.count { methodHistograms[templateMethod[Int(template)]].record(value) }
         if let kind = localReply {
-            calls.localReplies[Int(kind.rawValue)] += 1
+            calls.addLocalReply(kind)
             current.errors += 1
             if kind == .overLimit { current.rateLimited += 1 }
             return
@@ -79,7 +80,7 @@ struct ResultCollector {
         current.p99 = Double(windowLatency.valueAtPercentile(99)) / 1e9
         current.hostsUp = hostsUp
         windows.append(current)
-        current = Window(start: Double(now) / 1e9)
+        current = TimeWindow(start: Double(now) / 1e9)
         windowLatency.reset()
     }
 }

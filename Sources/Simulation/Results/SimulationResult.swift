@@ -1,8 +1,11 @@
 import Histogram
 import MetaProtocol
+import Results
 
 /// What a simulation run produced. Everything here is a function of the configuration, the seed
-/// and the build — no wall-clock time — so two runs compare byte for byte.
+/// and the build — no wall-clock time — so two runs compare byte for byte. ``runResult(provenance:)``
+/// turns it into the versioned ``RunResult`` that reports and the gate read, without losing
+/// anything (``init(_:)`` turns it back).
 public struct SimulationResult: Sendable {
     public var seed: UInt64
     /// Hash over every dispatched event (time, kind, payload), in order.
@@ -10,6 +13,8 @@ public struct SimulationResult: Sendable {
     public var eventsDispatched: UInt64
     /// Simulated time when the run ended, in seconds.
     public var simulatedSeconds: Double
+    /// The measured part of the run (the warm-up's end to the end of sending).
+    public var window: MeasuredWindow
 
     /// Calls by outcome (after warm-up).
     public var calls: CallCounts
@@ -18,19 +23,19 @@ public struct SimulationResult: Sendable {
     public var latency: Histogram<UInt64>
     public var successLatency: Histogram<UInt64>
     /// Latency by method (the template's `method` attribute), in first-seen order.
-    public var latencyByMethod: [(method: String, histogram: Histogram<UInt64>)]
+    public var latencyByMethod: [MethodLatency]
     /// Counters of all proxy instances, added up.
     public var proxy: CoreCounters
     /// Per proxy instance (local limits are per instance).
     public var proxyInstances: [CoreCounters]
     public var hosts: [HostResult]
-    public var timeSeries: [Window]
+    public var timeSeries: TimeSeries
     /// Which protections and limits fired at least once, and how often.
     public var coverage: [String: Int]
     /// Invariants that did not hold; empty for a sound run.
     public var violations: [String]
     /// Hosts added by autoscaling, with when.
-    public var scaleEvents: [(seconds: Double, hosts: Int)]
+    public var scaleEvents: [ScaleEvent]
     /// What the run held at its peak: memory follows these, not the number of calls.
     public var footprint: Footprint
     /// Bytes sent on each kind of hop (payload sizes, or whole frames on the byte path).
@@ -43,75 +48,68 @@ public struct SimulationResult: Sendable {
     public func latencySeconds(atPercentile p: Double) -> Double { Double(latency.valueAtPercentile(p)) / 1e9 }
 }
 
-/// Calls by outcome.
-public struct CallCounts: Sendable, Hashable {
-    public var sent = 0
-    public var oneway = 0
-    public var answered = 0
-    public var success = 0
-    public var applicationError = 0
-    public var serverError = 0
-    public var unavailable = 0
-    /// Answered by the proxy itself, by reason.
-    public var localReplies = [Int](repeating: 0, count: LocalReplyError.Kind.allCases.count)
-    public init() {}
-
-    public func localReplies(_ kind: LocalReplyError.Kind) -> Int { localReplies[Int(kind.rawValue)] }
+/// The latency of one method's calls.
+public struct MethodLatency: Sendable {
+    public var method: String
+    public var histogram: Histogram<UInt64>
 }
 
-/// A host's figures: for utilization and Little's law.
-public struct HostResult: Sendable, Hashable {
-    public var address: String
-    public var completions: Int
-    public var errors: Int
-    /// Turned away because the queue was full.
-    public var rejected: Int
-    /// Time-average number of requests in the host (waiting or served).
-    public var meanInSystem: Double
-    /// Completions per second.
-    public var throughput: Double
-    /// Mean time a request spent in the host, seconds.
-    public var meanSojourn: Double
-    /// Share of requests that had to wait for a worker.
-    public var waitedFraction: Double
-    /// Mean wait for a worker, seconds.
-    public var meanWait: Double
-    public var maxQueue: Int
-}
+extension SimulationResult {
+    /// Names of the result's figures in a ``RunResult``.
+    enum Names {
+        static let latency = "latency"
+        static let successLatency = "success latency"
+        static let methodPrefix = "latency of method "
+        static let proxy = "proxy"
+        static let instancePrefix = "proxy instance "
+        static let invariants = "the simulator's invariants: conservation after every event, one answer per call, nothing left at the end, the core's own checks"
+    }
 
-/// One time-series window.
-public struct Window: Sendable, Hashable {
-    /// Window start, seconds.
-    public var start: Double
-    public var sent = 0
-    public var answered = 0
-    public var success = 0
-    public var errors = 0
-    /// Local replies `over_limit` (rate limited).
-    public var rateLimited = 0
-    /// Latency percentiles of the calls answered in the window, seconds.
-    public var p50 = 0.0
-    public var p99 = 0.0
-    public var hostsUp = 0
-}
+    /// The run as a versioned result, with `provenance` (see ``Provenance/current(seed:workload:commandLine:startedAt:)``).
+    public func runResult(provenance: Provenance) -> RunResult {
+        var latencies = [
+            LatencyFigure(name: Names.latency, measurement: .simulatedCall, distribution: LatencyDistribution(latency)),
+            LatencyFigure(name: Names.successLatency, measurement: .simulatedCall, distribution: LatencyDistribution(successLatency)),
+        ]
+        latencies += latencyByMethod.map { LatencyFigure(name: Names.methodPrefix + $0.method, measurement: .simulatedCall, distribution: LatencyDistribution($0.histogram)) }
+        var counters = [CounterGroup(name: Names.proxy, counters: proxy.namedCounters)]
+        counters += proxyInstances.enumerated().map { CounterGroup(name: Names.instancePrefix + "\($0.offset)", counters: $0.element.namedCounters) }
+        return RunResult(
+            provenance: provenance, driver: .simulation, window: window, calls: calls, latencies: latencies, counters: counters, hosts: hosts,
+            timeSeries: timeSeries, invariants: [InvariantOutcome(name: Names.invariants, violations: violations)],
+            coverage: coverage.keys.sorted().map { Counter(name: $0, value: coverage[$0]!) },
+            simulation: SimulationFacts(traceHash: traceHash, eventsDispatched: eventsDispatched, simulatedSeconds: simulatedSeconds,
+                                        footprint: footprint, wireBytes: wireBytes, scaleEvents: scaleEvents))
+    }
 
-/// The peak sizes of a run's working sets. A run's memory grows with what is in flight at
-/// once, never with how many calls it simulates: results stream into histograms and counters.
-public struct Footprint: Sendable, Hashable {
-    /// Events pending at once.
-    public var events: Int
-    /// Messages on the wire (client–proxy) at once.
-    public var messages: Int
-    /// Requests travelling to, queued at, served by or returning from hosts at once.
-    public var jobs: Int
-    /// Calls clients were waiting on at once.
-    public var outstandingCalls: Int
-}
-
-/// Bytes put on the wire, by hop and direction, over the whole run.
-public struct WireBytes: Sendable, Hashable {
-    public var clientsToProxies = 0
-    public var proxiesToClients = 0
-    public var proxiesToHosts = 0
-    public var hostsToProxies = 0
+    /// The simulation result a ``RunResult`` of a simulation holds.
+    public init(_ run: RunResult) throws(ResultError) {
+        guard run.driver == .simulation, let facts = run.simulation, let traceHash = facts.traceHashValue else { throw .missing("simulation facts") }
+        func histogram(_ name: String) throws(ResultError) -> Histogram<UInt64> {
+            guard let figure = run.latency(name) else { throw .missing("latency figure \"\(name)\"") }
+            return figure.distribution.histogram
+        }
+        guard let proxy = run.counters(Names.proxy) else { throw .missing("counter group \"\(Names.proxy)\"") }
+        seed = run.provenance.seed
+        self.traceHash = traceHash
+        eventsDispatched = facts.eventsDispatched
+        simulatedSeconds = facts.simulatedSeconds
+        window = run.window
+        calls = run.calls
+        latency = try histogram(Names.latency)
+        successLatency = try histogram(Names.successLatency)
+        latencyByMethod = run.latencies.filter { $0.name.hasPrefix(Names.methodPrefix) }
+            .map { MethodLatency(method: String($0.name.dropFirst(Names.methodPrefix.count)), histogram: $0.distribution.histogram) }
+        self.proxy = try CoreCounters(namedCounters: proxy.counters)
+        var instances: [CoreCounters] = []
+        for group in run.counters where group.name.hasPrefix(Names.instancePrefix) { instances.append(try CoreCounters(namedCounters: group.counters)) }
+        proxyInstances = instances
+        hosts = run.hosts
+        timeSeries = run.timeSeries
+        coverage = Dictionary(uniqueKeysWithValues: run.coverage.map { ($0.name, $0.value) })
+        violations = run.invariants.flatMap(\.violations)
+        scaleEvents = facts.scaleEvents
+        footprint = facts.footprint
+        wireBytes = facts.wireBytes
+    }
 }

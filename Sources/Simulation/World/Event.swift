@@ -1,4 +1,5 @@
 import MetaProtocol
+import TrafficModel
 
 /// Everything that can happen in a simulation. Payloads are plain numbers — indices into the
 /// world's tables — so events are cheap to move through the queue.
@@ -69,12 +70,12 @@ struct Job {
     /// The id the proxy gave the request (or the client's, without a proxy).
     var requestID: UInt64
     var client: Int32
-    var template: Int32
+    /// Which per-method service time of the host the call takes (-1 for the default).
+    var method: Int32
+    var oneway: Bool
     var payload: Int
-    /// When it reached the host, and the host's life it belongs to (a crash starts a new one).
-    var arrivedAt: Int64
-    var startedAt: Int64
-    var epoch: Int32
-    var status: ResponseStatus
-    var responseSize: Int
+    /// The host's service of the call, once it started.
+    var service: SyntheticHost.Service?
+    /// What the host answers, once it decided.
+    var answer: SyntheticHost.Answer?
 }

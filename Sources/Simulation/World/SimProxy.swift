@@ -64,6 +64,13 @@ final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalR
         world.forgetUpstreamCodec(proxy: index, connection: connection.rawValue)
     }
 
+    /// One connection reset by its host.
+    func resetConnection(_ id: UInt64) {
+        guard connections.remove(id) != nil else { return }
+        world.forgetUpstreamCodec(proxy: index, connection: id)
+        core.upstreamClosed(UpstreamConnectionID(id))
+    }
+
     /// A host's connections reset (a crash): the core hears of each, in id order.
     func resetConnections(toHost host: Int32) {
         for (id, h) in connections.sortedEntries where h == host {

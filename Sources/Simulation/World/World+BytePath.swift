@@ -1,5 +1,6 @@
 import MetaProtocol
 import NIOCore
+import TrafficModel
 
 /// The codecs of a run on the byte path, one per connection end as on real sockets (a codec
 /// remembers what it learned from earlier frames, such as Thrift's transport).
@@ -79,14 +80,13 @@ extension World {
 
     // MARK: hops
 
-    /// A proxy reads a client's call; the template index rides along in `streamID`.
+    /// A proxy reads a client's call.
     func proxyDecodesCall(_ wire: WireMessage, frame: ByteBuffer) -> Message? {
         do {
-            guard var message = try decodeFrame(frame, with: &byteCodecs!.proxyDownstream[Int(wire.proxy)][Int(wire.client)]) else {
+            guard let message = try decodeFrame(frame, with: &byteCodecs!.proxyDownstream[Int(wire.proxy)][Int(wire.client)]) else {
                 violations.append("t=\(Double(now) / 1e9)s byte path: proxy \(wire.proxy) could not read a whole call from client \(wire.client)")
                 return nil
             }
-            message.streamID = wire.message.streamID
             return message
         } catch {
             violations.append("t=\(Double(now) / 1e9)s byte path: proxy \(wire.proxy) refused a call: \(error)")
@@ -135,10 +135,10 @@ extension World {
     }
 
     /// A host's answer to `request` as a frame (nil for a oneway call or a direct one).
-    func synthesizeAnswer(_ job: Job, to request: Message?) -> ByteBuffer? {
-        guard let codecs = byteCodecs, let request, job.proxy >= 0, request.type != .oneway else { return nil }
+    func synthesizeAnswer(_ answer: SyntheticHost.Answer, to request: Message?) -> ByteBuffer? {
+        guard let codecs = byteCodecs, let request, request.type != .oneway else { return nil }
         do {
-            return try codecs.path.synthesizer.response(to: request, status: job.status, payloadSize: job.responseSize)
+            return try codecs.path.synthesizer.response(to: request, status: answer.status, payload: answer.payload)
         } catch {
             violations.append("t=\(Double(now) / 1e9)s byte path: cannot write an answer: \(error)")
             return nil

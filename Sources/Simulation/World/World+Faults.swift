@@ -1,4 +1,6 @@
 import MetaProtocol
+import Results
+import TrafficModel
 
 extension World {
     // MARK: faults
@@ -8,11 +10,9 @@ extension World {
         case .crash(let address):
             guard let h = hostIndex[address], hosts[Int(h)].up else { return }
             hosts[Int(h)].up = false
-            hosts[Int(h)].epoch += 1
             // Work in the host is lost; its requests' tries fail through the connection resets.
-            hosts[Int(h)].change(now: now, by: -hosts[Int(h)].inSystem)
-            hosts[Int(h)].busy = 0
-            while let j = hosts[Int(h)].queue.popFirst() {
+            for ticket in hosts[Int(h)].machine.crash(at: now) {
+                let j = Int32(truncatingIfNeeded: ticket)
                 _ = jobs.remove(j)
                 forgetBytes(job: j)
             }
@@ -22,10 +22,10 @@ extension World {
             hosts[Int(h)].up = true
         case .slowDown(let address, let factor):
             guard let h = hostIndex[address] else { return }
-            hosts[Int(h)].slowFactor = factor
+            hosts[Int(h)].machine.slowFactor = factor
         case .errorBurst(let address, let probability):
             guard let h = hostIndex[address] else { return }
-            hosts[Int(h)].errorProbability = probability
+            hosts[Int(h)].machine.errorBurst = probability
         case .partition(let address):
             guard let h = hostIndex[address] else { return }
             hosts[Int(h)].partitioned = true
@@ -74,6 +74,6 @@ extension World {
         }
         self.compiled = compiled
         for p in proxies { p.core.apply(compiled) }
-        scaleEvents.append((Double(now) / 1e9, count))
+        scaleEvents.append(ScaleEvent(seconds: Double(now) / 1e9, hosts: count))
     }
 }

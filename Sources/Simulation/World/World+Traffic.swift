@@ -1,5 +1,6 @@
 import MetaProtocol
 import NIOCore
+import TrafficModel
 
 /// A group of callers and its own random streams.
 struct SimClient {
@@ -59,8 +60,7 @@ extension World {
         clients[Int(c)].nextID += 1
         let oneway = onewayTemplates[Int(template)]
         let measured = now >= warmUpNs
-        // The message carries its template in `streamID`: synthetic calls have no streams.
-        let message = Message(type: oneway ? .oneway : .request, requestID: id, streamID: UInt64(template), headerSize: 0, bodySize: payload,
+        let message = Message(type: oneway ? .oneway : .request, requestID: id, headerSize: 0, bodySize: payload,
                               attributes: clients[Int(c)].attributes[choice], frame: ByteBuffer())
         if measured { collector.sent(oneway: oneway, at: now) }
         if !oneway {
@@ -70,8 +70,9 @@ extension World {
         }
         if config.bypassProxy {
             let host = Int32(clients[Int(c)].choices.nextIndex(hosts.count))
-            let job = jobs.insert(Job(proxy: -1, connection: 0, host: host, requestID: id, client: c, template: template, payload: payload,
-                                      arrivedAt: 0, startedAt: 0, epoch: 0, status: ResponseStatus(category: .success, code: 0), responseSize: 0))
+            let job = jobs.insert(Job(proxy: -1, connection: 0, host: host, requestID: id, client: c,
+                                      method: methodIndex(host: host, attributes: message.attributes), oneway: oneway, payload: payload,
+                                      service: nil, answer: nil))
             schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: payload))
             return
         }
@@ -131,14 +132,21 @@ extension World {
 
     // MARK: hosts
 
+    /// Which per-method service time of host `h` a call with `attributes` takes.
+    @inline(__always)
+    func methodIndex(host h: Int32, attributes: Attributes) -> Int32 {
+        guard hosts[Int(h)].machine.distinguishesMethods else { return -1 }
+        return Int32(hosts[Int(h)].machine.methodIndex(of: attributes[AttributeKey.method]))
+    }
+
     func sendToHost(proxy: Int32, connection: UInt64, host: Int32, message: Message, mutation: Mutation) {
         let frame = proxyEncodes(message, mutation: mutation)
         let size = frame?.readableBytes ?? message.bodySize
         wireBytes.proxiesToHosts += size
         guard !hosts[Int(host)].partitioned else { return }  // lost on the wire
         let job = jobs.insert(Job(proxy: proxy, connection: connection, host: host, requestID: message.requestID, client: -1,
-                                  template: Int32(truncatingIfNeeded: message.streamID), payload: message.bodySize, arrivedAt: 0, startedAt: 0, epoch: 0,
-                                  status: ResponseStatus(category: .success, code: 0), responseSize: 0))
+                                  method: methodIndex(host: host, attributes: message.attributes), oneway: message.type == .oneway,
+                                  payload: message.bodySize, service: nil, answer: nil))
         storeFrame(frame, job: job)
         schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: size))
     }
@@ -151,87 +159,75 @@ extension World {
             forgetBytes(job: j)
             return
         }
-        hosts[h].change(now: now, by: 1)
-        let epoch = hosts[h].epoch
-        jobs.modify(j) {
-            $0.arrivedAt = now
-            $0.epoch = epoch
-        }
-        var updated = job
-        updated.arrivedAt = now
-        updated.epoch = epoch
-        let id = j
-        if hosts[h].busy < hosts[h].behaviour.workers {
-            startService(host: Int32(h), job: id)
-        } else if let limit = hosts[h].behaviour.queueLimit, hosts[h].queue.count >= limit {
-            // Turned away: answered "unavailable" at once.
-            hosts[h].change(now: now, by: -1)
-            hosts[h].rejected += 1
-            var rejected = updated
-            rejected.status = ResponseStatus(category: .unavailable, code: 503)
-            _ = jobs.remove(id)
-            finishJob(rejected, slot: id)
-        } else {
-            hosts[h].queue.append(id)
-            hosts[h].maxQueue = max(hosts[h].maxQueue, hosts[h].queue.count)
+        let call = SyntheticHost.Call(ticket: UInt64(j), method: Int(job.method), payloadBytes: job.payload, oneway: job.oneway)
+        switch hosts[h].machine.arrive(call, at: now) {
+        case .serving(let service):
+            startService(service, host: job.host)
+        case .queued:
+            break
+        case .rejected(let answer):
+            var rejected = jobs.remove(j)!
+            rejected.answer = answer
+            finishJob(rejected, slot: j)
+        case .closesConnection:
+            _ = jobs.remove(j)
+            forgetBytes(job: j)
+            if job.proxy >= 0 { proxies[Int(job.proxy)].resetConnection(job.connection) }
         }
     }
 
-    func startService(host h: Int32, job: Int32) {
-        guard let j = jobs[job] else { return }
-        let now = self.now
-        jobs.modify(job) { $0.startedAt = now }
-        hosts[Int(h)].busy += 1
-        let seconds = hosts[Int(h)].serviceSeconds(template: j.template, payload: j.payload)
-        schedule(.serviceDone(host: h, job: job), at: now + Int64(seconds * 1e9))
+    /// A call took a worker: its end is an event.
+    func startService(_ service: SyntheticHost.Service, host h: Int32) {
+        let slot = Int32(truncatingIfNeeded: service.ticket)
+        jobs.modify(slot) {
+            $0.service = service
+            $0.answer = service.answer
+        }
+        schedule(.serviceDone(host: h, job: slot), at: service.endsAt)
     }
 
     func serviceDone(host h: Int32, job j: Int32) {
-        guard var job = jobs.remove(j) else { return }
-        guard job.epoch == hosts[Int(h)].epoch else {  // the host crashed meanwhile
+        guard let job = jobs.remove(j), let service = job.service else { return }
+        switch hosts[Int(h)].machine.complete(service, at: now) {
+        case .stale:  // the host crashed meanwhile
             forgetBytes(job: j)
-            return
+        case .done(let next):
+            if let next { startService(next, host: h) }
+            finishJob(job, slot: j)
         }
-        hosts[Int(h)].busy -= 1
-        hosts[Int(h)].change(now: now, by: -1)
-        if job.arrivedAt >= hosts[Int(h)].measureFrom {
-            hosts[Int(h)].completions += 1
-            hosts[Int(h)].sojournTotal += Double(now - job.arrivedAt)
-            if job.startedAt > job.arrivedAt { hosts[Int(h)].waited += 1 }
-            hosts[Int(h)].waitTotal += Double(job.startedAt - job.arrivedAt)
-        }
-        if hosts[Int(h)].errorProbability > 0, hosts[Int(h)].random.chance(percent: hosts[Int(h)].errorProbability * 100) {
-            hosts[Int(h)].errors += 1
-            job.status = ResponseStatus(category: hosts[Int(h)].behaviour.errorCategory, code: 500)
-        }
-        if let size = hosts[Int(h)].responseSize { job.responseSize = max(0, Int(size.sample(&hosts[Int(h)].random))) } else { job.responseSize = job.payload }
-        if let next = hosts[Int(h)].queue.popFirst() { startService(host: h, job: next) }
-        finishJob(job, slot: j)
     }
 
-    /// Sends a host's answer back to the proxy (or the client, without a proxy).
-    /// Sends a host's answer to the job that was in `slot` (where the byte path keeps its call).
+    /// Sends a host's answer to the job that was in `slot` (where the byte path keeps its call)
+    /// back to the proxy (or the client, without a proxy).
     func finishJob(_ job: Job, slot: Int32) {
-        let frame = byteCodecs == nil ? nil : synthesizeAnswer(job, to: takeRequest(job: slot))
         // Oneway calls get no answer; a partitioned host's answers are lost.
-        guard !onewayTemplates[Int(job.template)], !hosts[Int(job.host)].partitioned else { return }
-        let size = frame?.readableBytes ?? job.responseSize
+        guard let answer = job.answer, !hosts[Int(job.host)].partitioned else {
+            forgetBytes(job: slot)
+            return
+        }
+        let frame = byteCodecs == nil ? nil : synthesizeAnswer(answer, to: takeRequest(job: slot))
+        let size = frame?.readableBytes ?? answer.payloadBytes
         wireBytes.hostsToProxies += size
         let id = jobs.insert(job)
         storeFrame(frame, job: id)
         let delay = linkDelay(host: job.host, bytes: size)
         if job.proxy < 0 {
-            var response = responsePrototype
-            response.requestID = job.requestID
-            response.status = job.status
-            response.type = job.status.isSuccess ? .response : .error
-            response.bodySize = job.responseSize
             _ = jobs.remove(id)
-            let m = messages.insert(WireMessage(client: job.client, proxy: -1, requestID: job.requestID, message: response, localReply: nil))
+            let m = messages.insert(WireMessage(client: job.client, proxy: -1, requestID: job.requestID, message: response(job.requestID, answer), localReply: nil))
             schedule(.atClient(message: m), at: now + delay)
         } else {
             schedule(.answerAtProxy(job: id), at: now + delay)
         }
+    }
+
+    /// A host's answer as a message (off the byte path).
+    func response(_ requestID: UInt64, _ answer: SyntheticHost.Answer) -> Message {
+        var response = responsePrototype
+        response.requestID = requestID
+        response.status = answer.status
+        response.type = answer.status.isSuccess || answer.status.category == .applicationError ? .response : .error
+        response.bodySize = answer.payloadBytes
+        return response
     }
 
     func answerAtProxy(_ j: Int32) {
@@ -244,12 +240,7 @@ extension World {
             proxy.core.upstreamReceived(response, on: UpstreamConnectionID(job.connection))
             return
         }
-        var response = responsePrototype
-        response.requestID = job.requestID
-        response.status = job.status
-        response.type = job.status.isSuccess || job.status.category == .applicationError ? .response : .error
-        response.bodySize = job.responseSize
-        proxy.core.upstreamReceived(response, on: UpstreamConnectionID(job.connection))
+        proxy.core.upstreamReceived(response(job.requestID, job.answer!), on: UpstreamConnectionID(job.connection))
     }
 
     // MARK: the rate-limit service

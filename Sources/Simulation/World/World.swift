@@ -1,6 +1,8 @@
 import Histogram
 import MetaProtocol
 import NIOCore
+import Results
+import TrafficModel
 
 /// One simulation run: clients, proxy instances (real cores) and synthetic hosts, driven by one
 /// event loop in integer-nanosecond virtual time.
@@ -46,7 +48,7 @@ final class World {
     var violations: [String] = []
     var outstanding = 0
     var peakOutstanding = 0
-    var scaleEvents: [(Double, Int)] = []
+    var scaleEvents: [ScaleEvent] = []
     var provisioning = false
     var rateLimitedPerSecond: [Int] = []
 
@@ -104,12 +106,9 @@ final class World {
     func addHost(_ address: String, cluster c: Int) {
         let name = clusters[c].name
         let service = config.services.first { $0.cluster == name }
-        let behaviour = service?.overrides[address] ?? service?.behaviour ?? HostBehaviour()
         hostIndex[address] = Int32(hosts.count)
-        var host = SimHost(address: address, cluster: c, behaviour: behaviour, templates: config.clients.flatMap(\.mix), seed: config.seed)
-        host.lastChange = now
-        host.measureFrom = max(now, warmUpNs)
-        hosts.append(host)
+        hosts.append(SimHost(address: address, cluster: c, behaviour: service?.behaviour(of: address) ?? HostBehaviour(), seed: config.seed,
+                             now: now, measureFrom: warmUpNs))
     }
 
     @inline(__always)
@@ -214,25 +213,17 @@ final class World {
         if outstanding == 0, let b = byteCodecs, !(b.messageFrames.isEmpty && b.jobFrames.isEmpty && b.jobRequests.isEmpty) {
             violations.append("byte path: \(b.messageFrames.count + b.jobFrames.count + b.jobRequests.count) frames still held at the end")
         }
-        for h in hosts where h.busy != 0 || !h.queue.isEmpty {
+        for h in hosts where !h.machine.isIdle {
             violations.append("host \(h.address) still holds work at the end")
         }
         let elapsed = Double(now) / 1e9
-        let hostResults = hosts.map { h -> HostResult in
-            var h = h
-            h.change(now: now, by: 0)
-            let t = max(Double(now - h.measureFrom), 1)
-            let n = Double(max(1, h.completions))
-            return HostResult(address: h.address, completions: h.completions, errors: h.errors, rejected: h.rejected,
-                              meanInSystem: h.area / t, throughput: Double(h.completions) / (t / 1e9),
-                              meanSojourn: h.sojournTotal / n / 1e9, waitedFraction: Double(h.waited) / n, meanWait: h.waitTotal / n / 1e9,
-                              maxQueue: h.maxQueue)
-        }
+        let hostResults = hosts.map { HostResult(address: $0.address, stats: $0.machine.stats.closed(at: now), digest: $0.machine.digest) }
         return SimulationResult(
             seed: config.seed, traceHash: trace.value, eventsDispatched: dispatched, simulatedSeconds: elapsed,
+            window: MeasuredWindow(warmUpSeconds: config.warmUp.seconds, durationSeconds: config.duration.seconds, endedAtSeconds: elapsed),
             calls: collector.calls, latency: collector.latency, successLatency: collector.successLatency,
             latencyByMethod: collector.latencyByMethod, proxy: all, proxyInstances: proxies.map { $0.core.counters },
-            hosts: hostResults, timeSeries: collector.windows, coverage: coverage, violations: violations,
+            hosts: hostResults, timeSeries: TimeSeries(intervalSeconds: config.timeSeriesInterval.seconds, windows: collector.windows), coverage: coverage, violations: violations,
             scaleEvents: scaleEvents,
             footprint: Footprint(events: events.peak, messages: messages.peak, jobs: jobs.peak, outstandingCalls: peakOutstanding),
             wireBytes: wireBytes)

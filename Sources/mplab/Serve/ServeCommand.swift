@@ -4,7 +4,8 @@ import MetaProtocol
 import MetaProxy
 import NIOCore
 import NIOPosix
-import Workload
+import Results
+import TrafficModel
 
 /// `mplab serve`: synthetic upstream servers on real sockets.
 struct ServeCommand: AsyncParsableCommand {
@@ -13,16 +14,24 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run synthetic upstream servers: a synthetic cluster on real sockets.",
         discussion: """
             Each port is one host: it decodes calls with the protocol's codec and answers with \
-            real frames after a service time, with an error rate (the protocol's own error \
-            replies), a response size, and a concurrency limit with a line.
+            real frames as the simulator's hosts do — the same host model (workers, a bounded \
+            line, service times per method, errors by category, echoed or sized answers, \
+            scripted phases), so a host of the same behaviour, name and seed draws the same \
+            service times and errors here and in a simulation.
 
               mplab serve --protocol dubbo --ports 20881-20885 --service-time exp:2ms --error-rate 0.01
+
+            Errors by category, a method's own service time, a line of at most 50 behind 8 workers:
+
+              mplab serve --protocol thrift --ports 9090 --workers 8 --queue 50 \\
+                --error application-error=0.02 --method-service-time search=lognormal:20ms,10ms
 
             Scripted phases change the behaviour over time (seconds from the start):
 
               --phase 30:error-rate=0.5 --phase 60:service-time=lognormal:20ms,10ms --phase 90:close
 
-            Runs until SIGTERM or SIGINT, then prints what each port did.
+            Runs until SIGTERM or SIGINT, then prints what each port did (and with --result, \
+            writes it as a result file).
             """
     )
 
@@ -38,14 +47,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Service time: constant:2ms, exp:2ms, lognormal:MEAN,SD, uniform:LOW,HIGH.", valueName: "distribution"))
     var serviceTime = "constant:0"
 
+    @Option(help: ArgumentHelp("A method's own service time (repeatable).", valueName: "method=distribution"))
+    var methodServiceTime: [String] = []
+
+    @Option(help: ArgumentHelp("Extra service time per byte of a call's payload.", valueName: "seconds"))
+    var secondsPerByte = 0.0
+
     @Option(help: "Share of calls answered with the protocol's server-error reply.")
     var errorRate = 0.0
 
-    @Option(help: ArgumentHelp("Size of a successful answer's payload: echo (the call's body size) or bytes.", valueName: "echo|bytes"))
+    @Option(help: ArgumentHelp("Share of calls answered with an error of a category (repeatable): server-error, application-error, unavailable.",
+                               valueName: "category=share"))
+    var error: [String] = []
+
+    @Option(help: ArgumentHelp("Size of a successful answer's payload: echo (the call's argument back), bytes, or a distribution of bytes.",
+                               valueName: "echo|bytes|distribution"))
     var responseSize = "echo"
 
-    @Option(help: "Calls served at once per port; more wait in line.")
-    var concurrency: Int?
+    @Option(help: "Calls served at once per port; more wait in line. Without it, no limit.")
+    var workers: Int?
 
     @Option(help: "Calls that may wait per port; more are answered 'unavailable' at once.")
     var queue: Int?
@@ -56,26 +76,65 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the service times and errors.")
     var seed: UInt64 = 1
 
+    @Option(help: ArgumentHelp("The hosts' names, one per port (they name the random streams: a simulated host of the same name decides alike).",
+                               valueName: "name,…"))
+    var names: String?
+
+    @Option(help: ArgumentHelp("On exit, write what the hosts did as a result file (JSON).", valueName: "file"))
+    var result: String?
+
     @Option(help: "Event loops (threads).")
     var eventLoops = System.coreCount
 
     func run() async throws {
         let portNumbers = try Self.ports(ports)
-        let behaviour = SyntheticBehaviour(
-            serviceTime: try Distribution(parsing: serviceTime), errorRate: errorRate,
-            responseSize: responseSize == "echo" ? .echo : .fixed(try Self.int(responseSize, "--response-size")),
-            concurrency: concurrency, queueLimit: queue, phases: try phase.map(Self.phase))
+        let behaviour = try self.behaviour()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
-        let server = try await SyntheticServer.start(protocolName: protocolName, host: host, ports: portNumbers, behaviour: behaviour, group: group, seed: seed)
+        let server = try await SyntheticServer.start(protocolName: protocolName, host: host, ports: portNumbers, behaviour: behaviour, group: group, seed: seed,
+                                                     names: names.map { $0.split(separator: ",").map(String.init) })
         // Said on standard output at once (a script waits for these lines before it goes on).
         for address in server.addresses { Self.say("serving \(protocolName) on \(address.hostAndPort)") }
         _ = await Signals.wait(for: [SIGTERM, SIGINT])
         let counters = await server.counters()
+        let hosts = await server.hostResults()
         await server.stop()
         for (address, c) in zip(server.addresses, counters) {
             Self.say("\(address.hostAndPort): \(c.calls) calls, \(c.answered) answered, \(c.errors) errors, \(c.rejected) rejected, \(c.oneway) oneway, peak \(c.peakConcurrency) at once")
         }
+        if let result {
+            let seconds = hosts.map(\.windowSeconds).max() ?? 0
+            var run = RunResult(provenance: .current(seed: seed, startedAt: Date(timeIntervalSinceNow: -seconds)), driver: .sockets,
+                                window: MeasuredWindow(warmUpSeconds: 0, durationSeconds: seconds, endedAtSeconds: seconds), calls: CallCounts(), hosts: hosts)
+            run.counters = zip(server.addresses, counters).map { address, c in
+                CounterGroup(name: "synthetic server \(address.hostAndPort)", counters: [
+                    Counter(name: "connections", value: c.connections), Counter(name: "calls", value: c.calls), Counter(name: "oneway", value: c.oneway),
+                    Counter(name: "answered", value: c.answered), Counter(name: "errors", value: c.errors), Counter(name: "rejected", value: c.rejected),
+                    Counter(name: "closed_by_phase", value: c.closedByPhase), Counter(name: "protocol_errors", value: c.protocolErrors),
+                    Counter(name: "encode_failures", value: c.encodeFailures), Counter(name: "peak_concurrency", value: c.peakConcurrency),
+                ])
+            }
+            try run.encoded().write(to: URL(fileURLWithPath: result))
+            Self.say("result: \(result)")
+        }
         try await group.shutdownGracefully()
+    }
+
+    /// The host behaviour the options describe.
+    func behaviour() throws -> HostBehaviour {
+        var errors = errorRate > 0 ? [ErrorRate.serverError(errorRate)] : []
+        errors += try error.map(Self.errorRate)
+        let behaviour = HostBehaviour(
+            workers: workers, queueLimit: queue, serviceTime: try Distribution(parsing: serviceTime),
+            serviceTimeByMethod: try methodServiceTime.map { entry in
+                let kv = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, !kv[0].isEmpty else { throw ValidationError("--method-service-time \(entry): expected method=distribution") }
+                return MethodServiceTime(kv[0], try Distribution(parsing: kv[1]))
+            },
+            secondsPerByte: secondsPerByte, errors: errors,
+            responseSize: responseSize == "echo" ? .echo : .sized(try Distribution(parsing: responseSize)),
+            phases: try phase.map(Self.phase))
+        if let problem = behaviour.problem { throw ValidationError(problem) }
+        return behaviour
     }
 
     static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
@@ -97,12 +156,21 @@ struct ServeCommand: AsyncParsableCommand {
         return result
     }
 
-    static func phase(_ text: String) throws -> SyntheticBehaviour.Phase {
+    static func errorRate(_ text: String) throws -> ErrorRate {
+        let kv = text.split(separator: "=", maxSplits: 1).map(String.init)
+        let categories: [ResponseStatus.Category] = [.serverError, .applicationError, .unavailable]
+        guard kv.count == 2, let category = categories.first(where: { $0.description == kv[0] }), let share = Double(kv[1]), (0...1).contains(share) else {
+            throw ValidationError("--error \(text): expected category=share, the category one of \(categories.map(\.description).joined(separator: ", ")) and the share 0 to 1")
+        }
+        return ErrorRate(category, share)
+    }
+
+    static func phase(_ text: String) throws -> HostPhase {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, let seconds = Double(parts[0]), seconds >= 0 else {
             throw ValidationError("--phase \(text): expected seconds:key=value,… (service-time, error-rate, close)")
         }
-        var phase = SyntheticBehaviour.Phase(at: .milliseconds(Int64(seconds * 1000)))
+        var phase = HostPhase(at: .milliseconds(Int64(seconds * 1000)))
         // Split on commas that start a new key, so a distribution's own commas stay with it.
         var entries: [String] = []
         for piece in parts[1].split(separator: ",") {
@@ -115,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
             case "service-time" where kv.count == 2: phase.serviceTime = try Distribution(parsing: kv[1])
             case "error-rate" where kv.count == 2:
                 guard let rate = Double(kv[1]), (0...1).contains(rate) else { throw ValidationError("--phase \(text): error-rate must be 0 to 1") }
-                phase.errorRate = rate
+                phase.errors = [.serverError(rate)]
             default: throw ValidationError("--phase \(text): unknown setting \"\(entry)\" (service-time=…, error-rate=…, close)")
             }
         }

@@ -26,7 +26,7 @@ enum Fixtures {
     struct TimedOut: Error {}
 
     /// Waits, polling every millisecond, until `condition` holds; fails after `limit`.
-    static func waitUntil(limit: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
+    static func waitUntil(limit: Duration = .seconds(60), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + limit
         while !(await condition()) {
             guard ContinuousClock.now < deadline else { throw TimedOut() }

@@ -50,7 +50,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// One call; its answer, or an error when none came within `deadline`.
-    func call(_ attributes: [KeyValue], payload: Int = 16, oneway: Bool = false, deadline: TimeAmount = .seconds(10)) async throws -> Message? {
+    func call(_ attributes: [KeyValue], payload: Int = 16, oneway: Bool = false, deadline: TimeAmount = .seconds(60)) async throws -> Message? {
         let loop = channel.eventLoop
         let id = try await loop.submit { () -> UInt64 in
             defer { self.nextID += 1 }

@@ -6,6 +6,12 @@ public struct RateProfileError: Error, CustomStringConvertible, Equatable {
     public var line: Int
     public var message: String
 
+    public init(source: String, line: Int, message: String) {
+        self.source = source
+        self.line = line
+        self.message = message
+    }
+
     public var description: String { "\(source):\(line): \(message)" }
 }
 

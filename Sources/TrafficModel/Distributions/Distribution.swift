@@ -1,4 +1,5 @@
 import Foundation
+import MetaProtocol
 
 /// A distribution of durations or sizes, sampled from a seeded generator: service times and
 /// payload sizes for the simulator, the synthetic servers and the load generator.
