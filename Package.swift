@@ -140,6 +140,7 @@ let package = Package(
                 "MetaProtocolCodecs",
                 "TrafficModel",
                 "Results",
+                "Simulation",
                 "Workload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

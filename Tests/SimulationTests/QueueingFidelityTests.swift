@@ -40,6 +40,24 @@ struct QueueingFidelityTests {
         #expect(results.allSatisfy { $0.violations.isEmpty })
     }
 
+    @Test(.enabled(if: full))
+    func mm1kTurnsAwayTheBlockingProbability() throws {
+        // M/M/1/K with K = 10 (one in service, nine waiting), ρ = 0.9:
+        // P(K) = (1 − ρ) ρ^K / (1 − ρ^(K+1)) = 0.0508. Twenty replications of 500,000 calls:
+        // their spread puts four standard errors of the pooled fraction under 0.0015.
+        let rho = 0.9, k = 10.0
+        let expected = (1 - rho) * pow(rho, k) / (1 - pow(rho, k + 1))
+        let results = try Simulation.replicate(Self.queue(lambda: rho, customers: 500_000, seed: 40, queueLimit: 9), count: 20)
+        let perRun = results.map { Double($0.hosts[0].rejected) / Double($0.hosts[0].rejected + $0.hosts[0].completions) }
+        let ci = ConfidenceInterval(perRun)
+        #expect(abs(ci.mean - expected) <= 0.003, "turned away \(ci), expected \(expected)")
+        #expect(ci.halfWidth < 0.0015, "\(ci)")
+        // The hosts' window is the clients': their `unavailable` answers give the same fraction.
+        let seen = ConfidenceInterval(results.map { Double($0.calls.unavailable) / Double($0.calls.answered) })
+        #expect(abs(seen.mean - ci.mean) <= 0.0005, "clients saw \(seen), hosts counted \(ci)")
+        #expect(results.allSatisfy { $0.violations.isEmpty })
+    }
+
     @Test func mm1AtSmallSize() throws {
         // ρ = 0.5: mean 2, within 5 % over 20 replications of 20,000.
         let results = try Simulation.replicate(Self.queue(lambda: 0.5, customers: 20_000, seed: 77), count: 20)

@@ -128,6 +128,20 @@ extension ProxyCore {
         downstream.send(answer, mutation: mutation, to: client)
     }
 
+    /// The driver could not write an upstream response the core handed it (its codec refused to
+    /// encode it): the client got a local reply of `kind` instead, or nothing (nil: its
+    /// connection was closed). The answer is counted as what the client got, so that
+    /// `accepted = answered + dropped` holds for what clients saw.
+    public func responseNotDelivered(replacedBy kind: LocalReplyError.Kind?) {
+        counters.upstreamResponses -= 1
+        if let kind {
+            counters.localReplies[Int(kind.rawValue)] += 1
+        } else {
+            counters.dropped += 1
+        }
+        counters.undeliveredResponses += 1
+    }
+
     /// Answers the request with a protocol-native error reply. A oneway call has no answer:
     /// nothing is sent, and it is counted under the same reason.
     func finishLocally(_ key: SlabKey, _ error: LocalReplyError, runResponseFilters: Bool = true) {

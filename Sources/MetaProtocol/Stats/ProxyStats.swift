@@ -45,6 +45,9 @@ public struct CoreCounters: Sendable, Hashable {
     /// Upstream connections closed because too many of their requests went unanswered.
     public var upstreamConnectionsClogged = 0
     public var configurationSwaps = 0
+    /// Upstream responses the driver could not write to the client (answered with a local
+    /// reply or dropped instead, and counted as such).
+    public var undeliveredResponses = 0
 
     public init() {}
 

@@ -25,7 +25,7 @@ final class DownstreamHandler: ChannelInboundHandler {
         let (runtime, session) = (runtime, session)
         runtime.onCoreLoop {
             guard session.id != 0 else { return }
-            runtime.core.receive(message, from: DownstreamID(session.id))
+            runtime.core?.receive(message, from: DownstreamID(session.id))
         }
     }
 

@@ -19,7 +19,7 @@ final class UpstreamHandler: ChannelInboundHandler {
         let (runtime, session) = (runtime, session)
         runtime.onCoreLoop {
             guard !session.closedByCore else { return }
-            runtime.core.upstreamReceived(message, on: session.id)
+            runtime.core?.upstreamReceived(message, on: session.id)
         }
     }
 

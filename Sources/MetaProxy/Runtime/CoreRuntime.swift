@@ -34,7 +34,8 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     let group: EventLoopGroup
     let codecType: any MetaCodec.Type
     let settings: ProxySettings
-    private(set) var core: ProxyCore!
+    /// The core; nil once ``detach()`` let it go (late events are then ignored).
+    private(set) var core: ProxyCore?
     /// Writes frames: encoding keeps no state, so one codec serves every connection.
     private let encoder: any MetaCodec
     private let origin: UInt64
@@ -100,7 +101,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         let at = NIODeadline.uptimeNanoseconds(origin &+ UInt64(max(0, deadline.nanoseconds)))
         let task = loop.scheduleTask(deadline: at) { [self] in
             wake = nil
-            core.processTimers()
+            core?.processTimers()
         }
         wake = (deadline, task)
     }
@@ -124,7 +125,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func unregister(_ session: DownstreamSession) {
         guard session.id != 0, downstreams.remove(session.id) != nil else { return }
         counters.downstreamClosed += 1
-        core.downstreamClosed(DownstreamID(session.id))
+        core?.downstreamClosed(DownstreamID(session.id))
     }
 
     func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {
@@ -132,8 +133,17 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         do {
             write(try encoder.encode(response, mutation: mutation), to: session.channel)
         } catch {
+            // The client still gets one answer: the protocol's error reply, else a closed
+            // connection; the core counts what it got.
             counters.encodeFailures += 1
-            session.channel.close(promise: nil)
+            let error = LocalReplyError(.badResponse, message: "the proxy could not write the upstream's answer")
+            if let reply = try? encoder.encodeLocalReply(error, to: response) {
+                write(reply, to: session.channel)
+                core?.responseNotDelivered(replacedBy: error.kind)
+            } else {
+                session.channel.close(promise: nil)
+                core?.responseNotDelivered(replacedBy: nil)
+            }
         }
     }
 
@@ -188,13 +198,13 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
                 channel.close(promise: nil)
             } else {
                 session.channel = channel
-                core.upstreamConnected(session.id)
+                core?.upstreamConnected(session.id)
             }
         case .failure:
             guard !session.closedByCore else { return }
             session.closedByCore = true
             upstreams.remove(session.id.rawValue)
-            core.upstreamConnectFailed(session.id)
+            core?.upstreamConnectFailed(session.id)
         }
     }
 
@@ -219,7 +229,17 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         guard !session.closedByCore else { return }
         session.closedByCore = true
         upstreams.remove(session.id.rawValue)
-        core.upstreamClosed(session.id)
+        core?.upstreamClosed(session.id)
+    }
+
+    /// Lets the core go (it holds this runtime as its seams, so neither would be freed
+    /// otherwise): the timer is cancelled, every connection closed, and late events ignored.
+    /// Called on the core loop when the ``ProxyServer`` is released.
+    func detach() {
+        wake?.task.cancel()
+        wake = nil
+        for channel in downstreamChannels + upstreamChannels { channel.close(promise: nil) }
+        core = nil
     }
 
     /// Upstream connections open or opening now.

@@ -16,6 +16,14 @@ public final class ProxyServer: Sendable {
     private let listener: Channel
     private let accessLog: FileAccessLog?
 
+    /// Releasing the server closes it: its listener and connections close at once (use
+    /// ``shutdown()`` first to let requests finish), and its core is freed.
+    deinit {
+        listener.close(promise: nil)
+        let runtime = runtime
+        runtime.onCoreLoop { runtime.detach() }
+    }
+
     private init(runtime: CoreRuntime, listener: Channel, accessLog: FileAccessLog?) {
         self.runtime = runtime
         self.listener = listener
@@ -59,29 +67,29 @@ public final class ProxyServer: Sendable {
 
     /// Serves `configuration` from now on; requests in flight finish with the one they started with.
     public func apply(_ configuration: CompiledConfiguration) async {
-        await withCore { $0.core.apply(configuration) }
+        await withCore { $0.core!.apply(configuration) }
     }
 
     /// The configuration being served.
     public func configuration() async -> CompiledConfiguration {
-        await withCore { $0.core.configuration }
+        await withCore { $0.core!.configuration }
     }
 
     /// The core's counters and the runtime's connection counters, read together.
     public func counters() async -> (core: CoreCounters, runtime: RuntimeCounters) {
-        await withCore { ($0.core.counters, $0.counters) }
+        await withCore { ($0.core!.counters, $0.counters) }
     }
 
     /// Requests in progress.
     public func activeRequests() async -> Int {
-        await withCore { $0.core.activeRequests }
+        await withCore { $0.core!.activeRequests }
     }
 
     /// The core's stats in Prometheus text format, with the runtime's connection counters.
     public func prometheusText() async -> String {
         await withCore { runtime in
             let c = runtime.counters
-            var text = runtime.core.prometheusText()
+            var text = runtime.core!.prometheusText()
             for (name, help, value) in [("mplab_downstream_connections_accepted_total", "Client connections accepted.", c.downstreamAccepted),
                                         ("mplab_downstream_connections_refused_total", "Client connections refused at the connection limit.", c.downstreamRefused),
                                         ("mplab_downstream_protocol_errors_total", "Client connections closed for a frame the codec refused.", c.downstreamProtocolErrors),
@@ -94,6 +102,15 @@ public final class ProxyServer: Sendable {
             text += "mplab_downstream_connections_active \(c.downstreamActive)\n"
             return text
         }
+    }
+
+    /// A weak reference to the core, for tests that check it is freed with the server.
+    func weakCore() async -> WeakCore { await withCore { WeakCore($0.core) } }
+
+    /// A reference to a core that does not keep it alive.
+    final class WeakCore: @unchecked Sendable {
+        weak var core: ProxyCore?
+        init(_ core: ProxyCore?) { self.core = core }
     }
 
     /// Stops accepting, waits up to the drain timeout for requests in progress, then closes

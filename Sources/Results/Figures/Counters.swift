@@ -39,6 +39,7 @@ extension CoreCounters {
         ("upstream_connects", \.upstreamConnects), ("upstream_connect_failures", \.upstreamConnectFailures),
         ("upstream_connect_timeouts", \.upstreamConnectTimeouts), ("upstream_resets", \.upstreamResets),
         ("upstream_connections_clogged", \.upstreamConnectionsClogged), ("configuration_swaps", \.configurationSwaps),
+        ("undelivered_responses", \.undeliveredResponses),
     ] }
     static let localReplyPrefix = "local_reply."
     static let filterReplyPrefix = "filter_reply."

@@ -34,12 +34,23 @@ public struct LatencyDistribution: Sendable {
         histogram.record(min(nanoseconds, Self.highestTrackable))
     }
 
-    /// Adds every sample of `other`.
-    public mutating func merge(_ other: LatencyDistribution) { merge(other.histogram) }
+    /// Adds every sample of `other`: counts, the exact minimum and the exact maximum.
+    public mutating func merge(_ other: LatencyDistribution) { histogram.add(other.histogram) }
 
+    /// Adds every sample of a histogram of another layout, at its buckets' values.
     public mutating func merge(_ other: Histogram<UInt64>) {
+        if other.lowestDiscernibleValue == histogram.lowestDiscernibleValue, other.numberOfSignificantValueDigits == histogram.numberOfSignificantValueDigits,
+            other.maxRecorded <= Self.highestTrackable
+        {
+            histogram.add(other)
+            return
+        }
         for bucket in other.recordedValues() { histogram.record(min(bucket.value, Self.highestTrackable), count: bucket.count) }
     }
+
+    /// The exact lowest and highest latencies recorded (0 when empty).
+    public var minimum: UInt64 { count == 0 ? 0 : histogram.min }
+    public var maximum: UInt64 { count == 0 ? 0 : histogram.maxRecorded }
 
     /// The latency at `percentile` (0–100), in nanoseconds.
     public func nanoseconds(atPercentile percentile: Double) -> UInt64 { histogram.valueAtPercentile(percentile) }
@@ -57,7 +68,7 @@ public struct LatencyDistribution: Sendable {
 
 extension LatencyDistribution: Codable {
     private enum CodingKeys: String, CodingKey {
-        case unit, significantDigits, highestTrackable, count, buckets
+        case unit, significantDigits, highestTrackable, count, minimum, maximum, buckets
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,6 +77,8 @@ extension LatencyDistribution: Codable {
         try c.encode(3, forKey: .significantDigits)
         try c.encode(Self.highestTrackable, forKey: .highestTrackable)
         try c.encode(count, forKey: .count)
+        try c.encode(minimum, forKey: .minimum)
+        try c.encode(maximum, forKey: .maximum)
         try c.encode(buckets, forKey: .buckets)
     }
 
@@ -75,15 +88,29 @@ extension LatencyDistribution: Codable {
             throw DecodingError.dataCorruptedError(forKey: .unit, in: c, debugDescription: "a latency distribution must be in ns with 3 significant digits")
         }
         self.init()
-        for bucket in try c.decode([Bucket].self, forKey: .buckets) { histogram.record(bucket.value, count: bucket.count) }
-        guard count == (try c.decode(UInt64.self, forKey: .count)) else {
-            throw DecodingError.dataCorruptedError(forKey: .count, in: c, debugDescription: "bucket counts do not add up to the count")
+        let minimum = try c.decode(UInt64.self, forKey: .minimum), maximum = try c.decode(UInt64.self, forKey: .maximum)
+        for bucket in try c.decode([Bucket].self, forKey: .buckets) {
+            // The exact extremes go back into their buckets as themselves, so that the decoded
+            // distribution's minimum, maximum and 100th percentile are the original's.
+            var exact: [UInt64] = []
+            if histogram.valuesAreEquivalent(minimum, bucket.value) { exact.append(minimum) }
+            if histogram.valuesAreEquivalent(maximum, bucket.value), exact.isEmpty || bucket.count >= 2 { exact.append(maximum) }
+            guard bucket.count >= UInt64(exact.count) else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription: "a bucket holds fewer samples than its extremes")
+            }
+            if bucket.count > UInt64(exact.count) { histogram.record(bucket.value, count: bucket.count - UInt64(exact.count)) }
+            for v in exact { histogram.record(v) }
+        }
+        guard count == (try c.decode(UInt64.self, forKey: .count)), self.minimum == minimum, self.maximum == maximum else {
+            throw DecodingError.dataCorruptedError(forKey: .count, in: c, debugDescription: "the buckets do not hold the count, minimum and maximum stated")
         }
     }
 }
 
 extension LatencyDistribution: Equatable {
-    public static func == (a: LatencyDistribution, b: LatencyDistribution) -> Bool { a.count == b.count && a.buckets == b.buckets }
+    public static func == (a: LatencyDistribution, b: LatencyDistribution) -> Bool {
+        a.count == b.count && a.minimum == b.minimum && a.maximum == b.maximum && a.buckets == b.buckets
+    }
 }
 
 /// One latency figure of a run: a distribution, how it was measured, and how many samples back it.
@@ -150,7 +177,7 @@ public struct LatencySummary: Codable, Sendable, Hashable {
         p90 = d.nanoseconds(atPercentile: 90)
         p99 = d.nanoseconds(atPercentile: 99)
         p999 = d.nanoseconds(atPercentile: 99.9)
-        max = d.count == 0 ? 0 : d.histogram.max
+        max = d.maximum
         mean = d.count == 0 ? 0 : d.histogram.mean
     }
 }

@@ -1,11 +1,15 @@
 import MetaProtocol
 
-/// One proxy instance in the simulation: a real ``ProxyCore`` whose seams are the simulated
+/// One proxy instance in the simulation: the seams of a real ``ProxyCore`` are the simulated
 /// world — its clock is virtual time, its connections and answers travel as events.
+///
+/// The world owns the cores (``World/cores``) and the core owns this, its seams; this holds
+/// neither, so a finished run frees its cores with the world.
 final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalRateLimitService {
     unowned let world: World
     let index: Int32
-    var core: ProxyCore!
+    /// This instance's core.
+    var core: ProxyCore { world.cores[Int(index)] }
     /// Open or opening connections: connection id → host index.
     var connections = IDMap<Int32>()
     private var scheduledWake: Int64?

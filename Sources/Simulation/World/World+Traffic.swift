@@ -95,9 +95,9 @@ extension World {
         guard let wire = messages.remove(m) else { return }
         if let frame = takeFrame(message: m) {
             guard let message = proxyDecodesCall(wire, frame: frame) else { return }
-            proxies[Int(wire.proxy)].core.receive(message, from: DownstreamID(UInt64(wire.client)))
+            cores[Int(wire.proxy)].receive(message, from: DownstreamID(UInt64(wire.client)))
         } else {
-            proxies[Int(wire.proxy)].core.receive(wire.message, from: DownstreamID(UInt64(wire.client)))
+            cores[Int(wire.proxy)].receive(wire.message, from: DownstreamID(UInt64(wire.client)))
         }
     }
 
@@ -237,10 +237,10 @@ extension World {
         guard proxy.connections[job.connection] != nil else { return }  // the connection is gone
         if let frame {
             guard let response = proxyDecodesAnswer(frame, proxy: job.proxy, connection: job.connection) else { return }
-            proxy.core.upstreamReceived(response, on: UpstreamConnectionID(job.connection))
+            cores[Int(job.proxy)].upstreamReceived(response, on: UpstreamConnectionID(job.connection))
             return
         }
-        proxy.core.upstreamReceived(response(job.requestID, job.answer!), on: UpstreamConnectionID(job.connection))
+        cores[Int(job.proxy)].upstreamReceived(response(job.requestID, job.answer!), on: UpstreamConnectionID(job.connection))
     }
 
     // MARK: the rate-limit service

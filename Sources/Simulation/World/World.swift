@@ -18,6 +18,8 @@ final class World {
     var dispatched: UInt64 = 0
 
     var proxies: [SimProxy] = []
+    /// Each proxy instance's core (the world owns them; see ``SimProxy``).
+    var cores: [ProxyCore] = []
     var hosts: [SimHost] = []
     var hostIndex: [String: Int32] = [:]
     var clients: [SimClient] = []
@@ -83,10 +85,10 @@ final class World {
             self.compiled = compiled
             for i in 0..<max(1, config.proxyInstances) {
                 let proxy = SimProxy(world: self, index: Int32(i))
-                proxy.core = ProxyCore(configuration: compiled, clock: proxy, upstream: proxy, downstream: proxy,
-                                       rateLimitService: config.rateLimitService == nil ? nil : proxy,
-                                       seed: Self.proxySeed(config.seed, instance: i))
                 proxies.append(proxy)
+                cores.append(ProxyCore(configuration: compiled, clock: proxy, upstream: proxy, downstream: proxy,
+                                       rateLimitService: config.rateLimitService == nil ? nil : proxy,
+                                       seed: Self.proxySeed(config.seed, instance: i)))
             }
             if let path = config.bytePath { byteCodecs = ByteCodecs(path, proxies: proxies.count, clients: clients.count) }
         }
@@ -147,7 +149,7 @@ final class World {
         case .atClient(let m): atClient(m)
         case .rateLimitAnswer(let p, let call, let d):
             let decision: GlobalRateLimitDecision = d == 0 ? .ok : (d == 1 ? .overLimit : .error)
-            proxies[Int(p)].core.globalRateLimitAnswered(RateLimitCallID(call), decision)
+            cores[Int(p)].globalRateLimitAnswered(RateLimitCallID(call), decision)
         case .fault(let i): apply(config.faults[Int(i)].fault)
         case .sample:
             collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count)
@@ -262,5 +264,6 @@ extension CoreCounters {
         upstreamResets += c.upstreamResets
         upstreamConnectionsClogged += c.upstreamConnectionsClogged
         configurationSwaps += c.configurationSwaps
+        undeliveredResponses += c.undeliveredResponses
     }
 }
