@@ -33,11 +33,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
-            ],
-            // The core is single-threaded and its accesses are structured; debug builds (all
-            // tests) keep Swift's dynamic exclusivity checks, release builds drop them: they
-            // were a fifth of the cost of a request.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            ]
         ),
         // One folder per protocol; adding a protocol touches nothing else.
         .target(
@@ -81,10 +77,7 @@ let package = Package(
                 "Results",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            // One thread per run, like the core: release builds drop the dynamic exclusivity
-            // checks, a quarter of the engine's time.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            ]
         ),
         // The real proxy: the core on SwiftNIO, synthetic upstream servers, the admin endpoint.
         .target(

@@ -46,9 +46,21 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MetaProtocol", package: "MetaProxyLab"),
                 .product(name: "Simulation", package: "MetaProxyLab"),
+                .product(name: "TrafficModel", package: "MetaProxyLab"),
             ],
             path: "Benchmarks/SimulationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Not a package-benchmark suite: the simulator against SimPy on the same model, in one
+        // run (`swift run -c release SimPyComparison`, after scripts/setup installs SimPy).
+        .executableTarget(
+            name: "SimPyComparison",
+            dependencies: [
+                .product(name: "MetaProtocol", package: "MetaProxyLab"),
+                .product(name: "Simulation", package: "MetaProxyLab"),
+                .product(name: "TrafficModel", package: "MetaProxyLab"),
+            ],
+            path: "Benchmarks/SimPyComparison"
         ),
         // Not a package-benchmark suite: a first measurement of the real proxy against a real
         // mplab (`swift run -c release ProxyProbe ../.build/release/mplab`).

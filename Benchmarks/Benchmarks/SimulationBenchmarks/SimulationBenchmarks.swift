@@ -1,6 +1,7 @@
 import Benchmark
 import MetaProtocol
 import Simulation
+import TrafficModel
 
 /// The simulator's speed: the event engine alone on an M/M/1 model, the real core in the loop,
 /// and a million calls over a thousand hosts with faults. Each iteration is one whole run; the

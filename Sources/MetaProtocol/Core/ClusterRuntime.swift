@@ -6,21 +6,21 @@
 /// breakers, ejections and connections carry over.
 final class ClusterRuntime {
     /// A number the core gives each runtime: timers name runtimes by it.
-    var serial = 0
+    @exclusivity(unchecked) var serial = 0
     /// Replaced by a configuration swap: it serves only the requests that started with it
     /// (their retries included), and its connections close as they fall idle.
-    var retired = false
-    private(set) var compiled: CompiledCluster
+    @exclusivity(unchecked) var retired = false
+    @exclusivity(unchecked) private(set) var compiled: CompiledCluster
     var name: String { compiled.name }
     var hosts: [HostConfiguration] { compiled.configuration.hosts }
-    var breaker: CircuitBreaker
-    var outlier: OutlierDetector?
+    @exclusivity(unchecked) var breaker: CircuitBreaker
+    @exclusivity(unchecked) var outlier: OutlierDetector?
     let activity: HostActivity
     /// Balancers: index 0 over the whole cluster, 1 + i over subset i; nil until built or after
     /// a host's health changed.
-    private var balancers: [HostSetBalancer?]
+    @exclusivity(unchecked) private var balancers: [HostSetBalancer?]
     /// Per-host connection pools.
-    var pools: [HostPool]
+    @exclusivity(unchecked) var pools: [HostPool]
     let stats: ClusterStats
 
     init(_ compiled: CompiledCluster, now: Timestamp) {

@@ -24,32 +24,32 @@ final class RequestRecord {
         static let retry = Holds(rawValue: 4)
     }
 
-    var exchange: Exchange
+    @exclusivity(unchecked) var exchange: Exchange
     /// The configuration and filter chain it started with; a swap does not change them.
-    var configuration: CompiledConfiguration
-    var chain: FilterChain
-    var route: CompiledRoute?
-    var cluster: ClusterRuntime?
-    var subset: Int?
-    var hashKey: UInt64?
-    var phase: Phase = .filtering
-    var nextFilter = 0
+    @exclusivity(unchecked) var configuration: CompiledConfiguration
+    @exclusivity(unchecked) var chain: FilterChain
+    @exclusivity(unchecked) var route: CompiledRoute?
+    @exclusivity(unchecked) var cluster: ClusterRuntime?
+    @exclusivity(unchecked) var subset: Int?
+    @exclusivity(unchecked) var hashKey: UInt64?
+    @exclusivity(unchecked) var phase: Phase = .filtering
+    @exclusivity(unchecked) var nextFilter = 0
     /// Invalidates a pending resume when the request moved on.
-    var resumeGeneration: UInt32 = 0
+    @exclusivity(unchecked) var resumeGeneration: UInt32 = 0
     /// Tries started.
-    var attempt = 0
+    @exclusivity(unchecked) var attempt = 0
     /// Hosts whose tries failed, for retries to avoid.
-    var failedHosts: [Int] = []
-    var holds: Holds = []
-    var host = -1
-    var connection: UpstreamConnectionID?
-    var upstreamID: UInt64 = 0
+    @exclusivity(unchecked) var failedHosts: [Int] = []
+    @exclusivity(unchecked) var holds: Holds = []
+    @exclusivity(unchecked) var host = -1
+    @exclusivity(unchecked) var connection: UpstreamConnectionID?
+    @exclusivity(unchecked) var upstreamID: UInt64 = 0
     /// Whether the current try counts in its host's active requests.
-    var countedActive = false
-    var tryStartedAt = Timestamp.zero
+    @exclusivity(unchecked) var countedActive = false
+    @exclusivity(unchecked) var tryStartedAt = Timestamp.zero
     /// Its places in the deadline queues (overall timeout, per-try timeout).
-    var requestDeadline = DeadlineLink()
-    var tryDeadline = DeadlineLink()
+    @exclusivity(unchecked) var requestDeadline = DeadlineLink()
+    @exclusivity(unchecked) var tryDeadline = DeadlineLink()
     var isOneway: Bool { exchange.request.type == .oneway }
 
     init(exchange: Exchange, configuration: CompiledConfiguration, chain: FilterChain) {

@@ -52,7 +52,7 @@ public final class FaultAbortFilter: MetaFilter {
 public final class LocalRateLimitFilter: MetaFilter {
     public let name = "local_ratelimit"
     public var hooks: FilterHooks { .request }
-    public private(set) var limiter: LocalRateLimiter
+    @exclusivity(unchecked) public private(set) var limiter: LocalRateLimiter
     /// The configuration it was made from, so a swap that keeps it can keep the buckets.
     public let source: LocalRateLimitConfiguration?
 

@@ -16,7 +16,7 @@ public struct BalancerHost: Sendable, Hashable {
 /// cluster's runtime state and updated as requests start and end.
 public final class HostActivity: @unchecked Sendable {
     /// Active (in-flight) requests per host, by host index.
-    public var activeRequests: [Int]
+    @exclusivity(unchecked) public var activeRequests: [Int]
 
     public init(hostCount: Int) { activeRequests = Array(repeating: 0, count: hostCount) }
 }

@@ -84,13 +84,13 @@ public struct RequestStats: Sendable {
 public final class RouteStats: @unchecked Sendable {
     public let name: String
     /// A number the core gives each route stats object, for compact keys.
-    var id = 0
-    public var requests = RequestStats()
+    @exclusivity(unchecked) var id = 0
+    @exclusivity(unchecked) public var requests = RequestStats()
     /// Per method, in first-seen order; at most ``maxMethods`` names, then `other`.
-    public private(set) var methods: [(name: String, stats: RequestStats)] = []
-    private var methodIndex: [UInt64: [Int]] = [:]
+    @exclusivity(unchecked) public private(set) var methods: [(name: String, stats: RequestStats)] = []
+    @exclusivity(unchecked) private var methodIndex: [UInt64: [Int]] = [:]
     /// The last method looked up: traffic mostly repeats a few methods.
-    private var lastSlot = -1
+    @exclusivity(unchecked) private var lastSlot = -1
     public static let maxMethods = 256
     public static let otherMethod = "other"
 
@@ -132,14 +132,14 @@ public final class RouteStats: @unchecked Sendable {
 public final class ClusterStats: @unchecked Sendable {
     public let name: String
     /// A number the core gives each cluster stats object, for compact keys.
-    var id = 0
-    public private(set) var hostAddresses: [String]
-    public var requests = RequestStats()
-    public var hosts: [RequestStats]
-    public var connectionsOpened = 0
-    public var connectFailures = 0
-    public var retries = 0
-    public var pendingTotal = 0
+    @exclusivity(unchecked) var id = 0
+    @exclusivity(unchecked) public private(set) var hostAddresses: [String]
+    @exclusivity(unchecked) public var requests = RequestStats()
+    @exclusivity(unchecked) public var hosts: [RequestStats]
+    @exclusivity(unchecked) public var connectionsOpened = 0
+    @exclusivity(unchecked) public var connectFailures = 0
+    @exclusivity(unchecked) public var retries = 0
+    @exclusivity(unchecked) public var pendingTotal = 0
 
     init(name: String, hosts: [String]) {
         self.name = name

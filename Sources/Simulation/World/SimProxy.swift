@@ -11,8 +11,8 @@ final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalR
     /// This instance's core.
     var core: ProxyCore { world.cores[Int(index)] }
     /// Open or opening connections: connection id → host index.
-    var connections = IDMap<Int32>()
-    private var scheduledWake: Int64?
+    @exclusivity(unchecked) var connections = IDMap<Int32>()
+    @exclusivity(unchecked) private var scheduledWake: Int64?
 
     init(world: World, index: Int32) {
         self.world = world

@@ -8,16 +8,16 @@ final class ByteCodecs {
     let path: BytePath
     /// Each proxy's codec per client (reading calls), per upstream connection (reading answers),
     /// and one for writing (encoding keeps no state).
-    var proxyDownstream: [[any MetaCodec]]
-    var proxyUpstream: [IDMap<any MetaCodec>]
+    @exclusivity(unchecked) var proxyDownstream: [[any MetaCodec]]
+    @exclusivity(unchecked) var proxyUpstream: [IDMap<any MetaCodec>]
     let proxyEncoder: any MetaCodec
-    var hosts: [any MetaCodec] = []
-    var clients: [any MetaCodec]
+    @exclusivity(unchecked) var hosts: [any MetaCodec] = []
+    @exclusivity(unchecked) var clients: [any MetaCodec]
     /// Frames in flight, by the slot of the message or job carrying them, and calls as hosts
     /// decoded them, by job slot.
-    var messageFrames: [Int32: ByteBuffer] = [:]
-    var jobFrames: [Int32: ByteBuffer] = [:]
-    var jobRequests: [Int32: Message] = [:]
+    @exclusivity(unchecked) var messageFrames: [Int32: ByteBuffer] = [:]
+    @exclusivity(unchecked) var jobFrames: [Int32: ByteBuffer] = [:]
+    @exclusivity(unchecked) var jobRequests: [Int32: Message] = [:]
 
     init(_ path: BytePath, proxies: Int, clients: Int) {
         self.path = path

@@ -6,53 +6,56 @@ import TrafficModel
 
 /// One simulation run: clients, proxy instances (real cores) and synthetic hosts, driven by one
 /// event loop in integer-nanosecond virtual time.
+///
+/// One thread per run: its state is `@exclusivity(unchecked)` (dynamic exclusivity checks were a
+/// quarter of the engine's time).
 final class World {
     let config: SimulationConfiguration
     let durationNs: Int64
     let warmUpNs: Int64
     let endNs: Int64
 
-    var now: Int64 = 0
-    var events = EventQueue<Event>(capacity: 4096)
-    var trace = TraceHash()
-    var dispatched: UInt64 = 0
+    @exclusivity(unchecked) var now: Int64 = 0
+    @exclusivity(unchecked) var events = EventQueue<Event>(capacity: 4096)
+    @exclusivity(unchecked) var trace = TraceHash()
+    @exclusivity(unchecked) var dispatched: UInt64 = 0
 
-    var proxies: [SimProxy] = []
+    @exclusivity(unchecked) var proxies: [SimProxy] = []
     /// Each proxy instance's core (the world owns them; see ``SimProxy``).
-    var cores: [ProxyCore] = []
-    var hosts: [SimHost] = []
-    var hostIndex: [String: Int32] = [:]
-    var clients: [SimClient] = []
-    var templates: [CallTemplate] = []
+    @exclusivity(unchecked) var cores: [ProxyCore] = []
+    @exclusivity(unchecked) var hosts: [SimHost] = []
+    @exclusivity(unchecked) var hostIndex: [String: Int32] = [:]
+    @exclusivity(unchecked) var clients: [SimClient] = []
+    @exclusivity(unchecked) var templates: [CallTemplate] = []
     /// Whether each template is a oneway call (read on every call: a plain array of flags).
-    var onewayTemplates: [Bool] = []
-    var messages = Pool<WireMessage>()
-    var jobs = Pool<Job>()
-    var clusters: [ClusterConfiguration]
-    var compiled: CompiledConfiguration?
+    @exclusivity(unchecked) var onewayTemplates: [Bool] = []
+    @exclusivity(unchecked) var messages = Pool<WireMessage>()
+    @exclusivity(unchecked) var jobs = Pool<Job>()
+    @exclusivity(unchecked) var clusters: [ClusterConfiguration]
+    @exclusivity(unchecked) var compiled: CompiledConfiguration?
     /// What the proxies' protocol can carry: the byte path's codec's, else the configuration's.
     let capabilities: CodecCapabilities
     /// The codecs of the byte path; nil when messages travel as values.
-    var byteCodecs: ByteCodecs?
-    var wireBytes = WireBytes()
+    @exclusivity(unchecked) var byteCodecs: ByteCodecs?
+    @exclusivity(unchecked) var wireBytes = WireBytes()
 
     let clientLatency: Distribution.Sampler
     let hostLatency: Distribution.Sampler
-    var addedLatencySeconds = 0.0
+    @exclusivity(unchecked) var addedLatencySeconds = 0.0
 
     // Global rate-limit service: buckets by descriptor key, in first-seen order.
-    var rateLimitBuckets: [String: TokenBucket] = [:]
-    var rateLimitRandom: SeededRandom
+    @exclusivity(unchecked) var rateLimitBuckets: [String: TokenBucket] = [:]
+    @exclusivity(unchecked) var rateLimitRandom: SeededRandom
     let rateLimitLatency: Distribution.Sampler?
 
     // Results.
-    var collector: ResultCollector
-    var violations: [String] = []
-    var outstanding = 0
-    var peakOutstanding = 0
-    var scaleEvents: [ScaleEvent] = []
-    var provisioning = false
-    var rateLimitedPerSecond: [Int] = []
+    @exclusivity(unchecked) var collector: ResultCollector
+    @exclusivity(unchecked) var violations: [String] = []
+    @exclusivity(unchecked) var outstanding = 0
+    @exclusivity(unchecked) var peakOutstanding = 0
+    @exclusivity(unchecked) var scaleEvents: [ScaleEvent] = []
+    @exclusivity(unchecked) var provisioning = false
+    @exclusivity(unchecked) var rateLimitedPerSecond: [Int] = []
 
     /// The response every host answer starts from (copied, never rebuilt).
     let responsePrototype = Message(type: .response, requestID: 0, headerSize: 0, bodySize: 0, attributes: Attributes(), frame: ByteBuffer())
