@@ -72,6 +72,10 @@ public final class ProxyCore {
 
     var now: Timestamp { clock.now }
 
+    /// Whether the counters' conservation law holds now (read in place: drivers check it after
+    /// every event).
+    public var countersAreConserved: Bool { counters.isConserved }
+
     // MARK: configuration
 
     /// Serves `configuration` from now on. Requests in flight finish with the configuration

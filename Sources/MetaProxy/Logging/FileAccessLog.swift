@@ -17,7 +17,7 @@ public final class FileAccessLog: AccessLogSink, @unchecked Sendable {
         if path == "-" {
             handle = .standardOutput
         } else {
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             guard let h = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
             h.seekToEndOfFile()
             handle = h

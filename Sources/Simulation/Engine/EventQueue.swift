@@ -24,19 +24,22 @@ struct EventQueue<Event> {
 
     @inlinable
     mutating func push(_ event: Event, at time: Int64) {
-        var child = heap.count
-        heap.append(Entry(time: time, sequence: sequence, event: event))
+        let entry = Entry(time: time, sequence: sequence, event: event)
         sequence &+= 1
+        heap.append(entry)
         if heap.count > peak { peak = heap.count }
-        let entry = heap[child]
-        while child > 0 {
-            let parent = (child - 1) >> 1
-            let p = heap[parent]
-            guard entry.time < p.time || (entry.time == p.time && entry.sequence < p.sequence) else { break }
-            heap[child] = p
-            child = parent
+        // Sift up in the buffer itself: no uniqueness or bounds check per step.
+        heap.withUnsafeMutableBufferPointer { h in
+            var child = h.count - 1
+            while child > 0 {
+                let parent = (child - 1) >> 1
+                let p = h[parent]
+                guard entry.time < p.time || (entry.time == p.time && entry.sequence < p.sequence) else { break }
+                h[child] = p
+                child = parent
+            }
+            h[child] = entry
         }
-        heap[child] = entry
     }
 
     @inlinable
@@ -44,23 +47,25 @@ struct EventQueue<Event> {
         guard let first = heap.first else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {
-            var parent = 0
-            let count = heap.count
-            while true {
-                let left = 2 * parent + 1
-                if left >= count { break }
-                var best = left
-                let right = left + 1
-                if right < count {
-                    let l = heap[left], r = heap[right]
-                    if r.time < l.time || (r.time == l.time && r.sequence < l.sequence) { best = right }
+            heap.withUnsafeMutableBufferPointer { h in
+                var parent = 0
+                let count = h.count
+                while true {
+                    let left = 2 * parent + 1
+                    if left >= count { break }
+                    var best = left
+                    let right = left + 1
+                    if right < count {
+                        let l = h[left], r = h[right]
+                        if r.time < l.time || (r.time == l.time && r.sequence < l.sequence) { best = right }
+                    }
+                    let b = h[best]
+                    guard b.time < last.time || (b.time == last.time && b.sequence < last.sequence) else { break }
+                    h[parent] = b
+                    parent = best
                 }
-                let b = heap[best]
-                guard b.time < last.time || (b.time == last.time && b.sequence < last.sequence) else { break }
-                heap[parent] = b
-                parent = best
+                h[parent] = last
             }
-            heap[parent] = last
         }
         return (first.time, first.event)
     }
@@ -93,8 +98,8 @@ struct Pool<Element> {
     }
 
     mutating func remove(_ i: Int32) -> Element? {
-        guard let e = slots[Int(i)] else { return nil }
-        slots[Int(i)] = nil
+        // Moved out, not copied: no retain and release of what the element holds.
+        guard let e = slots[Int(i)].take() else { return nil }
         free.append(i)
         count -= 1
         return e

@@ -4,18 +4,23 @@ import Results
 
 /// Streams a run's figures as they happen: histograms and counters of fixed size, so memory
 /// does not grow with the number of calls simulated.
+///
+/// Each answer is recorded once, in its method's histogram of successes or of the rest (and in
+/// its time-series window); the overall, successful and per-method latencies are merges of
+/// those — exact, as HdrHistogram merges are — worked out once at the end.
 struct ResultCollector {
     var calls = CallCounts()
-    var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
-    var successLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
     /// By method name, and the method of each template.
     private var methodNames: [String] = []
-    private var methodHistograms: [Histogram<UInt64>] = []
+    private var methodSuccesses: [Histogram<UInt64>] = []
+    private var methodOthers: [Histogram<UInt64>] = []
     private let templateMethod: [Int]
     let interval: Int64
     var windows: [TimeWindow] = []
     private var current = TimeWindow(start: 0)
-    private var windowLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two)
+    private var windowLatency = ResultCollector.windowHistogram()
+
+    static func histogram() -> Histogram<UInt64> { Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three) }
 
     init(methods: [String], interval: Int64) {
         var index: [Int] = []
@@ -24,7 +29,8 @@ struct ResultCollector {
                 index.append(i)
             } else {
                 methodNames.append(m)
-                methodHistograms.append(Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three))
+                methodSuccesses.append(Self.histogram())
+                methodOthers.append(Self.histogram())
                 index.append(methodNames.count - 1)
             }
         }
@@ -32,8 +38,28 @@ struct ResultCollector {
         self.interval = interval
     }
 
+    /// Latency of every answered call.
+    var latency: Histogram<UInt64> {
+        var all = Self.histogram()
+        for h in methodSuccesses + methodOthers { all.add(h) }
+        return all
+    }
+
+    /// Latency of successful calls.
+    var successLatency: Histogram<UInt64> {
+        var all = Self.histogram()
+        for h in methodSuccesses { all.add(h) }
+        return all
+    }
+
+    /// Latency of each method's answered calls, methods in first-seen order.
     var latencyByMethod: [MethodLatency] {
-        zip(methodNames, methodHistograms).filter { $0.1.totalCount > 0 }.map { MethodLatency(method: $0.0, histogram: $0.1) }
+        methodNames.indices.compactMap { i in
+            guard methodSuccesses[i].totalCount + methodOthers[i].totalCount > 0 else { return nil }
+            var h = methodSuccesses[i]
+            h.add(methodOthers[i])
+            return MethodLatency(method: methodNames[i], histogram: h)
+        }
     }
 
     mutating func sent(oneway: Bool, at now: Int64) {
@@ -46,28 +72,22 @@ struct ResultCollector {
         let value = UInt64(max(0, ns))
         calls.answered += 1
         current.answered += 1
-        latency.record(value)
         windowLatency.record(value)
-        if template >= 0, Int(template) < templateMethod.count { methodHistograms[templateMethod[Int(template)]].record(value) }
+        let method = templateMethod[Int(template)]
         if let kind = localReply {
+            methodOthers[method].record(value)
             calls.addLocalReply(kind)
             current.errors += 1
             if kind == .overLimit { current.rateLimited += 1 }
             return
         }
-        switch status?.category ?? .success {
-        case .success:
-            calls.success += 1
+        let category = status?.category ?? .success
+        calls.addAnswer(category)
+        if category == .success {
+            methodSuccesses[method].record(value)
             current.success += 1
-            successLatency.record(value)
-        case .applicationError:
-            calls.applicationError += 1
-            current.errors += 1
-        case .serverError:
-            calls.serverError += 1
-            current.errors += 1
-        case .unavailable:
-            calls.unavailable += 1
+        } else {
+            methodOthers[method].record(value)
             current.errors += 1
         }
     }
@@ -76,11 +96,35 @@ struct ResultCollector {
     var windowHasActivity: Bool { current.sent > 0 || current.answered > 0 }
 
     mutating func closeWindow(at now: Int64, hostsUp: Int) {
-        current.p50 = Double(windowLatency.valueAtPercentile(50)) / 1e9
-        current.p99 = Double(windowLatency.valueAtPercentile(99)) / 1e9
+        let (p50, p99) = Self.medianAndP99(windowLatency)
+        current.p50 = Double(p50) / 1e9
+        current.p99 = Double(p99) / 1e9
         current.hostsUp = hostsUp
         windows.append(current)
         current = TimeWindow(start: Double(now) / 1e9)
-        windowLatency.reset()
+        // A fresh histogram rather than `reset()`: the package's reset and percentile lookup are
+        // not inlinable, and run unspecialized over every bucket at each window's end.
+        windowLatency = Self.windowHistogram()
+    }
+
+    static func windowHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two)
+    }
+
+    /// The 50th and 99th percentiles as `valueAtPercentile` gives them, in one pass over the
+    /// recorded buckets (whose iterator is inlinable, so it runs specialized).
+    static func medianAndP99(_ h: Histogram<UInt64>) -> (UInt64, UInt64) {
+        let total = h.totalCount
+        guard total > 0 else { return (0, 0) }
+        func rank(_ p: Double) -> UInt64 { max(1, UInt64(((p.nextDown * Double(total)) / 100).rounded(.up))) }
+        let r50 = rank(50), r99 = rank(99)
+        var seen: UInt64 = 0
+        var p50: UInt64?
+        for bucket in h.recordedValues() {
+            seen += bucket.count
+            if p50 == nil, seen >= r50 { p50 = min(bucket.value, h.maxRecorded) }
+            if seen >= r99 { return (p50!, min(bucket.value, h.maxRecorded)) }
+        }
+        return (p50 ?? h.maxRecorded, h.maxRecorded)
     }
 }

@@ -20,6 +20,8 @@ enum Event {
     case answerAtProxy(job: Int32)
     /// An answer reaches a client.
     case atClient(message: Int32)
+    /// A host's answer reaches a client that called it directly.
+    case directAnswer(job: Int32)
     /// The rate-limit service's answer reaches a proxy.
     case rateLimitAnswer(proxy: Int32, call: UInt64, decision: UInt8)
     case fault(index: Int32)
@@ -45,6 +47,7 @@ enum Event {
         case .sample: (11, 0)
         case .autoscaleCheck: (12, 0)
         case .scaleUp(let n): (13, UInt64(n))
+        case .directAnswer(let j): (14, UInt64(j))
         }
     }
 }

@@ -6,7 +6,9 @@ import MetaProtocol
 /// The world owns the cores (``World/cores``) and the core owns this, its seams; this holds
 /// neither, so a finished run frees its cores with the world.
 final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalRateLimitService {
-    unowned let world: World
+    /// Unowned and unchecked: the world owns this (through ``World/proxies`` and its cores), so
+    /// it never outlives the world, and a checked reference cost a retain on every seam call.
+    unowned(unsafe) let world: World
     let index: Int32
     /// This instance's core.
     var core: ProxyCore { world.cores[Int(index)] }

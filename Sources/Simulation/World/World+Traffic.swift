@@ -4,13 +4,15 @@ import TrafficModel
 
 /// A group of callers and its own random streams.
 struct SimClient {
-    let model: ClientModel
+    let name: String
     let index: Int32
+    let arrivals: ArrivalProcess
+    let mix: CallMixSampler
+    let payload: Distribution.Sampler
+    let proxyInstance: Int?
     /// Index of its first call template in the world's list.
     let templateBase: Int
-    let cumulativeWeights: [Double]
-    let payload: Distribution.Sampler
-    var arrivals: SeededRandom
+    var arrivalRandom: SeededRandom
     var choices: SeededRandom
     var network: SeededRandom
     var nextID: UInt64 = 1
@@ -21,15 +23,15 @@ struct SimClient {
     let attributes: [Attributes]
 
     init(model: ClientModel, index: Int32, templateBase: Int, seed: UInt64) {
-        self.model = model
+        name = model.name
         self.index = index
-        self.templateBase = templateBase
-        let total = model.mix.reduce(0) { $0 + $1.weight }
-        var running = 0.0
-        cumulativeWeights = model.mix.map { running += $0.weight / total; return running }
+        arrivals = model.arrivals
+        mix = CallMixSampler(model.mix)
         payload = model.payloadSize.sampler()
-        arrivals = SeededRandom(seed: seed, stream: "client:\(model.name):arrivals")
-        choices = SeededRandom(seed: seed, stream: "client:\(model.name):choices")
+        proxyInstance = model.proxyInstance
+        self.templateBase = templateBase
+        arrivalRandom = model.arrivalRandom(seed: seed)
+        choices = model.choiceRandom(seed: seed)
         network = SeededRandom(seed: seed, stream: "network:client:\(model.name)")
         attributes = model.mix.map { t in
             var a = Attributes()
@@ -43,25 +45,21 @@ extension World {
     // MARK: clients
 
     func scheduleNextArrival(_ c: Int32, after t: Int64) {
-        guard let next = clients[Int(c)].model.arrivals.next(after: Double(t) / 1e9, random: &clients[Int(c)].arrivals) else { return }
+        let process = clients[Int(c)].arrivals
+        guard let next = process.next(after: Double(t) / 1e9, random: &clients[Int(c)].arrivalRandom) else { return }
         let time = Int64(next * 1e9)
         if time < durationNs { schedule(.arrival(client: c), at: time) }
     }
 
     func arrival(_ c: Int32) {
         scheduleNextArrival(c, after: now)
-        var choice = 0
-        let u = clients[Int(c)].choices.nextUnit()
-        let weights = clients[Int(c)].cumulativeWeights
-        while choice < weights.count - 1 && u >= weights[choice] { choice += 1 }
+        let choice = clients[Int(c)].mix.choose(&clients[Int(c)].choices)
         let template = Int32(clients[Int(c)].templateBase + choice)
         let payload = max(0, Int(clients[Int(c)].payload.sample(&clients[Int(c)].choices)))
         let id = clients[Int(c)].nextID
         clients[Int(c)].nextID += 1
         let oneway = onewayTemplates[Int(template)]
         let measured = now >= warmUpNs
-        let message = Message(type: oneway ? .oneway : .request, requestID: id, headerSize: 0, bodySize: payload,
-                              attributes: clients[Int(c)].attributes[choice], frame: ByteBuffer())
         if measured { collector.sent(oneway: oneway, at: now) }
         if !oneway {
             clients[Int(c)].outstanding.set(id, (now, template, measured))
@@ -69,15 +67,18 @@ extension World {
             if outstanding > peakOutstanding { peakOutstanding = outstanding }
         }
         if config.bypassProxy {
+            // Straight to a host: no message, only the job.
             let host = Int32(clients[Int(c)].choices.nextIndex(hosts.count))
-            let job = jobs.insert(Job(proxy: -1, connection: 0, host: host, requestID: id, client: c,
-                                      method: methodIndex(host: host, attributes: message.attributes), oneway: oneway, payload: payload,
+            let method = hosts[Int(host)].machine.distinguishesMethods ? methodIndex(host: host, attributes: clients[Int(c)].attributes[choice]) : -1
+            let job = jobs.insert(Job(proxy: -1, connection: 0, host: host, requestID: id, client: c, method: method, oneway: oneway, payload: payload,
                                       service: nil, answer: nil))
             schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: payload))
             return
         }
+        let message = Message(type: oneway ? .oneway : .request, requestID: id, headerSize: 0, bodySize: payload,
+                              attributes: clients[Int(c)].attributes[choice], frame: ByteBuffer())
         let proxy: Int32
-        if let fixed = clients[Int(c)].model.proxyInstance {
+        if let fixed = clients[Int(c)].proxyInstance {
             proxy = Int32(fixed % proxies.count)
         } else {
             proxy = Int32(clients[Int(c)].nextProxy % proxies.count)
@@ -121,13 +122,24 @@ extension World {
             requestID = answer.requestID
             status = answer.status
         }
-        guard let call = clients[Int(wire.client)].outstanding.remove(requestID) else {
-            violations.append("t=\(Double(now) / 1e9)s client \(wire.client): an answer to call \(requestID), which has none pending (answered twice?)")
+        clientReceives(requestID, status: status, localReply: wire.localReply, client: wire.client)
+    }
+
+    /// A host's answer to a client that called it directly (no proxy).
+    func directAnswerAtClient(_ j: Int32) {
+        guard let job = jobs.remove(j), let answer = job.answer else { return }
+        clientReceives(job.requestID, status: answer.status, localReply: nil, client: job.client)
+    }
+
+    /// Client `c` reads the answer to its call `requestID`.
+    func clientReceives(_ requestID: UInt64, status: ResponseStatus?, localReply: LocalReplyError.Kind?, client c: Int32) {
+        guard let call = clients[Int(c)].outstanding.remove(requestID) else {
+            violations.append("t=\(Double(now) / 1e9)s client \(c): an answer to call \(requestID), which has none pending (answered twice?)")
             return
         }
         outstanding -= 1
         guard call.measured else { return }
-        collector.answered(latency: now - call.sentAt, template: call.template, status: status, localReply: wire.localReply, at: now)
+        collector.answered(latency: now - call.sentAt, template: call.template, status: status, localReply: localReply, at: now)
     }
 
     // MARK: hosts
@@ -166,9 +178,8 @@ extension World {
         case .queued:
             break
         case .rejected(let answer):
-            var rejected = jobs.remove(j)!
-            rejected.answer = answer
-            finishJob(rejected, slot: j)
+            jobs.modify(j) { $0.answer = answer }
+            finishJob(j)
         case .closesConnection:
             _ = jobs.remove(j)
             forgetBytes(job: j)
@@ -187,37 +198,33 @@ extension World {
     }
 
     func serviceDone(host h: Int32, job j: Int32) {
-        guard let job = jobs.remove(j), let service = job.service else { return }
+        guard let service = jobs[j]?.service else { return }
         switch hosts[Int(h)].machine.complete(service, at: now) {
         case .stale:  // the host crashed meanwhile
+            _ = jobs.remove(j)
             forgetBytes(job: j)
         case .done(let next):
             if let next { startService(next, host: h) }
-            finishJob(job, slot: j)
+            finishJob(j)
         }
     }
 
-    /// Sends a host's answer to the job that was in `slot` (where the byte path keeps its call)
-    /// back to the proxy (or the client, without a proxy).
-    func finishJob(_ job: Job, slot: Int32) {
+    /// Sends the host's answer to job `j` (whose slot also keys the byte path's call) back to
+    /// the proxy (or the client, without a proxy); the job travels in its slot.
+    func finishJob(_ j: Int32) {
+        guard let job = jobs[j] else { return }
         // Oneway calls get no answer; a partitioned host's answers are lost.
         guard let answer = job.answer, !hosts[Int(job.host)].partitioned else {
-            forgetBytes(job: slot)
+            _ = jobs.remove(j)
+            forgetBytes(job: j)
             return
         }
-        let frame = byteCodecs == nil ? nil : synthesizeAnswer(answer, to: takeRequest(job: slot))
+        let frame = byteCodecs == nil ? nil : synthesizeAnswer(answer, to: takeRequest(job: j))
         let size = frame?.readableBytes ?? answer.payloadBytes
         wireBytes.hostsToProxies += size
-        let id = jobs.insert(job)
-        storeFrame(frame, job: id)
+        storeFrame(frame, job: j)
         let delay = linkDelay(host: job.host, bytes: size)
-        if job.proxy < 0 {
-            _ = jobs.remove(id)
-            let m = messages.insert(WireMessage(client: job.client, proxy: -1, requestID: job.requestID, message: response(job.requestID, answer), localReply: nil))
-            schedule(.atClient(message: m), at: now + delay)
-        } else {
-            schedule(.answerAtProxy(job: id), at: now + delay)
-        }
+        schedule(job.proxy < 0 ? .directAnswer(job: j) : .answerAtProxy(job: j), at: now + delay)
     }
 
     /// A host's answer as a message (off the byte path).

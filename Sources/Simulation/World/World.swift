@@ -150,6 +150,7 @@ final class World {
         case .serviceDone(let h, let j): serviceDone(host: h, job: j)
         case .answerAtProxy(let j): answerAtProxy(j)
         case .atClient(let m): atClient(m)
+        case .directAnswer(let j): directAnswerAtClient(j)
         case .rateLimitAnswer(let p, let call, let d):
             let decision: GlobalRateLimitDecision = d == 0 ? .ok : (d == 1 ? .overLimit : .error)
             cores[Int(p)].globalRateLimitAnswered(RateLimitCallID(call), decision)
@@ -164,8 +165,9 @@ final class World {
 
     /// Every accepted request is answered, in flight, or dropped: checked after every event.
     private func checkConservation() {
-        for p in proxies where !p.core.counters.isConserved {
-            violations.append("t=\(Double(now) / 1e9)s proxy \(p.index): accepted \(p.core.counters.accepted) != completed \(p.core.counters.completed) + active \(p.core.counters.active)")
+        for i in cores.indices where !cores[i].countersAreConserved {
+            let c = cores[i].counters
+            violations.append("t=\(Double(now) / 1e9)s proxy \(i): accepted \(c.accepted) != completed \(c.completed) + active \(c.active)")
         }
     }
 

@@ -102,7 +102,7 @@ final class TestClient: @unchecked Sendable {
 
     /// Starts reading answers (for a client connected with `autoRead: false`).
     func startReading() async throws {
-        try await channel.setOption(.autoRead, value: true)
+        try await channel.setOption(.autoRead, value: true).get()
         channel.read()
     }
 
