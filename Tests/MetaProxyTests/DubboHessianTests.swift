@@ -14,31 +14,14 @@ struct DubboHessianTests {
     static let peers = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Peers")
     static let hessian = "/usr/share/java/hessian.jar"
 
-    struct PeerFailed: Error, CustomStringConvertible { var description: String }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PeerFailed(description: "\(executable) exited \(process.terminationStatus): \(stdout)\(stderr)") }
-        return stdout
-    }
-
     /// Compiles the peer once into a temporary folder; returns its class path.
-    static let classPath: Result<String, PeerFailed> = {
-        guard FileManager.default.fileExists(atPath: hessian) else { return .failure(PeerFailed(description: "no \(hessian): run scripts/setup")) }
+    static let classPath: Result<String, PeerProcess.Failed> = {
+        guard FileManager.default.fileExists(atPath: hessian) else { return .failure(PeerProcess.Failed(description: "no \(hessian): run scripts/setup")) }
         let out = FileManager.default.temporaryDirectory.appending(path: "mplab-hessian-\(UUID().uuidString)").path
         do {
-            _ = try run("javac", ["-cp", hessian, "-d", out, peers.appending(path: "DubboHessianPeer.java").path])
+            _ = try PeerProcess.run("javac", ["-cp", hessian, "-d", out, peers.appending(path: "DubboHessianPeer.java").path])
         } catch {
-            return .failure(error as? PeerFailed ?? PeerFailed(description: "\(error)"))
+            return .failure(error as? PeerProcess.Failed ?? PeerProcess.Failed(description: "\(error)"))
         }
         return .success("\(hessian):\(out)")
     }()
@@ -46,7 +29,7 @@ struct DubboHessianTests {
     static func call(_ address: SocketAddress) throws -> [String] {
         // Hessian 4.0.38 reflects into java.lang when it builds its serializers; Java 17 lets it
         // only when asked.
-        let output = try run("java", ["--add-opens", "java.base/java.lang=ALL-UNNAMED", "-cp", try classPath.get(), "DubboHessianPeer", "127.0.0.1", "\(address.port!)"])
+        let output = try PeerProcess.run("java", ["--add-opens", "java.base/java.lang=ALL-UNNAMED", "-cp", try classPath.get(), "DubboHessianPeer", "127.0.0.1", "\(address.port!)"])
         return output.split(separator: "\n").map(String.init)
     }
 

@@ -14,11 +14,9 @@ struct ThriftEndToEndTests {
     static let peer = root.appending(path: "Tests/MetaProxyTests/Peers/thrift_e2e.py").path
     static var python: String { ProcessInfo.processInfo.environment["MPLAB_PYTHON"] ?? root.appending(path: ".build/venv/bin/python").path }
 
-    struct PeerFailed: Error, CustomStringConvertible { var description: String }
-
     /// Starts the Python server; returns the process and its port.
     static func startServer(framed: Bool, proto: String) throws -> (Process, Int) {
-        guard FileManager.default.isExecutableFile(atPath: python) else { throw PeerFailed(description: "no Python at \(python): run scripts/setup") }
+        guard FileManager.default.isExecutableFile(atPath: python) else { throw PeerProcess.Failed(description: "no Python at \(python): run scripts/setup") }
         let process = Process()
         process.executableURL = URL(filePath: python)
         process.arguments = [peer, "serve", framed ? "framed" : "unframed", proto]
@@ -30,27 +28,16 @@ struct ThriftEndToEndTests {
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = out.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw PeerFailed(description: "the Thrift server exited before saying its port") }
+            guard !chunk.isEmpty else { throw PeerProcess.Failed(description: "the Thrift server exited before saying its port") }
             line += chunk
         }
         let text = String(decoding: line, as: UTF8.self)
-        guard let port = Int(text.split(separator: "\n")[0].dropFirst("port ".count)) else { throw PeerFailed(description: "unexpected: \(text)") }
+        guard let port = Int(text.split(separator: "\n")[0].dropFirst("port ".count)) else { throw PeerProcess.Failed(description: "unexpected: \(text)") }
         return (process, port)
     }
 
     static func runClient(port: Int, framed: Bool, proto: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(filePath: python)
-        process.arguments = [peer, "call", String(port), framed ? "framed" : "unframed", proto]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PeerFailed(description: "client exited \(process.terminationStatus): \(stdout)\(stderr)") }
-        return stdout
+        try PeerProcess.run(python, [peer, "call", String(port), framed ? "framed" : "unframed", proto])
     }
 
     @Test(arguments: [(true, "binary"), (true, "compact"), (false, "binary"), (false, "compact")])
