@@ -1,7 +1,8 @@
 import Foundation
+import MetaProtocol
 
-/// Reloads listeners when their configuration files change on disk: polls the files'
-/// modification times every `interval`; a listener whose files changed reloads them all
+/// Reloads listeners when their configuration files change on disk: reads the files every
+/// `interval` and compares their bytes; a listener whose files changed reloads them all
 /// (refused whole when they do not load or compile, the configuration in force kept).
 public enum ConfigurationWatcher {
     /// Watches until the task is cancelled, telling `report` each reload's outcome (the
@@ -29,11 +30,13 @@ public enum ConfigurationWatcher {
         }
     }
 
-    /// Each file's modification time and size (nil for a file that cannot be read).
+    /// Each file's size and a hash of its bytes (nil for a file that cannot be read). The bytes,
+    /// not the modification time: two writes within one tick of the file system's clock leave
+    /// the same time, and an edit that keeps the size would go unseen.
     public static func stamps(_ files: [String]) -> [String?] {
         files.map { path in
-            guard let a = try? FileManager.default.attributesOfItem(atPath: path), let date = a[.modificationDate] as? Date else { return nil }
-            return "\(date.timeIntervalSince1970)/\(a[.size] ?? 0)"
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            return "\(data.count)/\(String(XXHash64.hash(Array(data)), radix: 16))"
         }
     }
 }
