@@ -1,6 +1,7 @@
 import MetaProtocol
 import NIOCore
 import NIOPosix
+import Results
 
 /// One proxy instance on real sockets: a listener for one protocol in front of a ``ProxyCore``.
 ///
@@ -78,6 +79,21 @@ public final class ProxyServer: Sendable {
     /// The core's counters and the runtime's connection counters, read together.
     public func counters() async -> (core: CoreCounters, runtime: RuntimeCounters) {
         await withCore { ($0.core!.counters, $0.counters) }
+    }
+
+    /// The core's and the runtime's counters as result counter groups, named after the address.
+    public func counterGroups() async -> [CounterGroup] {
+        let (core, runtime) = await counters()
+        let name = "proxy \(localAddress.hostAndPort)"
+        return [CounterGroup(name: name, counters: core.namedCounters), CounterGroup(name: name + " runtime", counters: runtime.namedCounters)]
+    }
+
+    /// Whether the proxy answered or counted every request it accepted (the conservation law),
+    /// as a result's invariant.
+    public func conservation() async -> InvariantOutcome {
+        let (core, _) = await counters()
+        let broken = core.isConserved ? [] : ["accepted \(core.accepted) != completed \(core.completed) + active \(core.active)"]
+        return InvariantOutcome(name: "proxy \(localAddress.hostAndPort): accepted = answered + dropped + active", violations: broken)
     }
 
     /// Requests in progress.

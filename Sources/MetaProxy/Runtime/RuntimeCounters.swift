@@ -1,3 +1,5 @@
+import Results
+
 /// What the socket runtime saw beyond the core's own counters: connections and the reasons they
 /// were closed. Changed only on the core's event loop.
 public struct RuntimeCounters: Sendable, Hashable {
@@ -18,4 +20,14 @@ public struct RuntimeCounters: Sendable, Hashable {
     public init() {}
 
     public var downstreamActive: Int { downstreamAccepted - downstreamClosed }
+}
+
+extension RuntimeCounters {
+    /// The counters by the names results use.
+    public var namedCounters: [Counter] {
+        [Counter(name: "downstream_accepted", value: downstreamAccepted), Counter(name: "downstream_refused", value: downstreamRefused),
+         Counter(name: "downstream_protocol_errors", value: downstreamProtocolErrors), Counter(name: "downstream_idle_closed", value: downstreamIdleClosed),
+         Counter(name: "downstream_closed", value: downstreamClosed), Counter(name: "upstream_protocol_errors", value: upstreamProtocolErrors),
+         Counter(name: "encode_failures", value: encodeFailures)]
+    }
 }

@@ -4,6 +4,7 @@ import Logging
 import MetaProxy
 import NIOCore
 import NIOPosix
+import Results
 
 /// `mplab proxy`: the MetaProtocol proxy on real sockets.
 struct ProxyCommand: AsyncParsableCommand {
@@ -60,6 +61,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write an access log line per request to this file (- for standard output).", valueName: "file"))
     var accessLog: String?
 
+    @Option(help: "Seed of the cores' decisions (weighted destinations, balancers, mirrors); drawn when not given.")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("On exit, write every listener's counters as a result file (JSON).", valueName: "file"))
+    var result: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -85,9 +92,11 @@ struct ProxyCommand: AsyncParsableCommand {
             specs.append((parts[0], parts[1].split(separator: ",").map(String.init)))
         }
 
+        let started = Date()
+        let uptime = ContinuousClock.now
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         let settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
-                                     drainTimeout: .milliseconds(Int64(drainTimeout * 1000)))
+                                     drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
         let log = try accessLog.map { try FileAccessLog(path: $0) }
         var listeners: [ManagedProxy] = []
         for spec in specs {
@@ -117,6 +126,18 @@ struct ProxyCommand: AsyncParsableCommand {
         var unfinished = 0
         for listener in listeners { unfinished += await listener.server.shutdown() }
         if unfinished > 0 { logger.warning("drain timeout passed with requests in progress", metadata: ["requests": "\(unfinished)"]) }
+        if let result {
+            let (s, atto) = (ContinuousClock.now - uptime).components
+            let seconds = Double(s) + Double(atto) / 1e18
+            var run = RunResult(provenance: .current(seed: settings.seed!, startedAt: started), driver: .sockets,
+                                window: MeasuredWindow(warmUpSeconds: 0, durationSeconds: seconds, endedAtSeconds: seconds), calls: CallCounts())
+            for listener in listeners {
+                run.counters += await listener.server.counterGroups()
+                run.invariants.append(await listener.server.conservation())
+            }
+            try run.encoded().write(to: URL(fileURLWithPath: result))
+            logger.info("result written", metadata: ["file": "\(result)"])
+        }
         try await group.shutdownGracefully()
         logger.info("stopped")
     }
