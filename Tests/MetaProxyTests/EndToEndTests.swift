@@ -131,8 +131,11 @@ struct EndToEndTests {
     }
 
     @Test func exclusivePoolsAndTimeoutsOnRealConnections() async throws {
-        // One call per upstream connection: ten at once need ten connections.
-        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: HostBehaviour(workers: nil, serviceTime: .constant(0.05)), group: Fixtures.group)
+        // One call per upstream connection: ten at once need ten connections. Each call of
+        // method 1.1 takes 2 s, so all ten are in flight together however slowly the client
+        // sends them; 2.2 takes a minute, so a 20 ms timeout always comes first.
+        let behaviour = HostBehaviour(workers: nil, serviceTime: .constant(2), serviceTimeByMethod: [MethodServiceTime("2.2", .constant(60))])
+        let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: behaviour, group: Fixtures.group)
         let config = ProxyConfiguration(protocolName: "livepacket",
                                         routes: [RouteConfiguration(name: "fast", match: [AttributeCondition("method", .exact("1.1"))], destinations: [RouteDestination(cluster: "svc")]),
                                                  RouteConfiguration(name: "impatient", destinations: [RouteDestination(cluster: "svc")], timeout: .milliseconds(20))],
@@ -143,7 +146,7 @@ struct EndToEndTests {
         let answers = try await client.calls(10, concurrency: 10) { _ in [KeyValue("method", "1.1")] }
         #expect(answers.allSatisfy { $0.status?.isSuccess == true })
         #expect(await servers.counters()[0].connections == 10)
-        // A 20 ms route timeout against a 50 ms service: LivePacket's "timeout" status.
+        // A 20 ms route timeout against a minute's service: LivePacket's "timeout" status.
         let late = try await client.call([KeyValue("method", "2.2")])
         #expect(late?.status == ResponseStatus(category: .unavailable, code: 4))
         #expect(await proxy.counters().core.timeouts == 1)

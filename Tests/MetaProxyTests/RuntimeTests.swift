@@ -70,11 +70,13 @@ struct RuntimeTests {
         var served = -1
         try await Fixtures.waitUntil { await servers.counters()[0].calls > 0 }
         try await Fixtures.waitUntil {
-            // Stable for 200 ms: the flow has stopped.
+            // Stable for a second: the flow has stopped. (Were the proxy still reading, all 600
+            // would reach the server within that second; a stall of the machine shorter than it
+            // only makes this wait longer.)
             let now = await servers.counters()[0].calls
             defer { served = now }
             if now == served { return true }
-            try? await Task.sleep(for: .milliseconds(200))
+            try? await Task.sleep(for: .seconds(1))
             return false
         }
         #expect(served > 0 && served < total, "the proxy stopped reading after \(served) calls")
@@ -149,7 +151,7 @@ struct RuntimeTests {
         let calls = (0..<5).map { _ in Task { try await client.call([KeyValue("method", "get")]) } }
         try await Fixtures.waitUntil { await limited.counters()[0].answered == 2 }
         let c = await limited.counters()[0]
-        #expect(c.calls == 5 && c.rejected == 2 && c.errors == 2 && c.peakConcurrency == 1 && c.host.inSystem == 3)
+        #expect(c.calls == 5 && c.rejected == 2 && c.errors == 0 && c.peakConcurrency == 1 && c.host.inSystem == 3)
         await limited.stop()
         var unavailable = 0, closed = 0
         for call in calls {

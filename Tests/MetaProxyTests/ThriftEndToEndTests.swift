@@ -36,8 +36,8 @@ struct ThriftEndToEndTests {
         return (process, port)
     }
 
-    static func runClient(port: Int, framed: Bool, proto: String) throws -> String {
-        try PeerProcess.run(python, [peer, "call", String(port), framed ? "framed" : "unframed", proto])
+    static func runClient(port: Int, framed: Bool, proto: String) async throws -> String {
+        try await PeerProcess.run(python, [peer, "call", String(port), framed ? "framed" : "unframed", proto])
     }
 
     @Test(arguments: [(true, "binary"), (true, "compact"), (false, "binary"), (false, "compact")])
@@ -53,7 +53,7 @@ struct ThriftEndToEndTests {
         ])
         let proxy = try await ProxyServer.start(configuration: try Fixtures.compile(config, protocolName: "thrift"), codec: ThriftCodec.self,
                                                 host: "127.0.0.1", port: 0, group: Fixtures.group)
-        let summary = try await Task.detached { try Self.runClient(port: proxy.localAddress.port!, framed: framed, proto: proto) }.value
+        let summary = try await Self.runClient(port: proxy.localAddress.port!, framed: framed, proto: proto)
         #expect(summary.contains("\"echo\": 20"), "\(summary)")
         try await Fixtures.waitUntil { await proxy.counters().core.onewayForwarded == 1 }
         let (core, runtime) = await proxy.counters()

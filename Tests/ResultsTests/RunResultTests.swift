@@ -62,6 +62,16 @@ struct RunResultTests {
         #expect(text.contains("\"schemaVersion\" : 1") && text.contains("\"over_limit\""))
     }
 
+    @Test(arguments: [[5000, 5000, 5000], [7], [3, 3], [1, 5000, 5000], [0, 0, 12_345_678], [2047, 2048, 2049, 2049]] as [[UInt64]])
+    func distributionsDecodeToThemselvesWhateverTheirExtremesShare(_ values: [UInt64]) throws {
+        // Several samples at the maximum, the minimum in the maximum's bucket, zeros: the decoded
+        // distribution has the same buckets, count and exact extremes.
+        let d = Self.distribution(values)
+        let back = try JSONDecoder().decode(LatencyDistribution.self, from: try JSONEncoder().encode(d))
+        #expect(back == d && back.maximum == values.max()! && back.minimum == values.min()!)
+        #expect(back.nanoseconds(atPercentile: 100) == d.nanoseconds(atPercentile: 100))
+    }
+
     @Test func aResultOfANewerSchemaIsRefused() throws {
         var json = String(decoding: try Self.sample().encoded(), as: UTF8.self)
         json = json.replacingOccurrences(of: "\"schemaVersion\" : 1", with: "\"schemaVersion\" : 99")

@@ -131,7 +131,9 @@ extension ProxyCore {
     /// The driver could not write an upstream response the core handed it (its codec refused to
     /// encode it): the client got a local reply of `kind` instead, or nothing (nil: its
     /// connection was closed). The answer is counted as what the client got, so that
-    /// `accepted = answered + dropped` holds for what clients saw.
+    /// `accepted = answered + dropped` holds for what clients saw. (The route, cluster and host
+    /// figures and the access log, written as the request finished, keep the upstream's outcome;
+    /// ``CoreCounters/undeliveredResponses`` says how many differ.)
     public func responseNotDelivered(replacedBy kind: LocalReplyError.Kind?) {
         counters.upstreamResponses -= 1
         if let kind {

@@ -124,12 +124,14 @@ public final class SyntheticServer: Sendable {
         return result
     }
 
-    /// Starts the hosts' measured window now: figures so far (a warm-up) are forgotten.
+    /// Starts the hosts' measured window now: figures so far (a warm-up) are forgotten, the
+    /// hosts' and the sockets' alike.
     public func startMeasuring() async {
         for port in ports {
             try! await port.loop.submit {
                 let now = port.now
                 port.host.measure(from: now, now: now)
+                port.counters = SyntheticCounters()
             }.get()
         }
     }
@@ -138,12 +140,16 @@ public final class SyntheticServer: Sendable {
     /// it was serving or holding in line is lost.
     public func kill(_ index: Int) async {
         let port = ports[index]
-        let channels = try! await port.loop.submit {
+        // The crash and the closes in one task on the port's loop: no call read in between
+        // starts a service after the crash.
+        let closed = try! await port.loop.submit {
             _ = port.host.crash(at: port.now)
             port.waiting = IDMap()
-            return Array(port.channels.values) + [port.listener].compactMap { $0 }
+            let channels = Array(port.channels.values) + [port.listener].compactMap { $0 }
+            for channel in channels { channel.close(promise: nil) }
+            return channels.map(\.closeFuture)
         }.get()
-        for channel in channels { try? await channel.close() }
+        for future in closed { try? await future.get() }
     }
 
     /// Stops every port.
@@ -160,7 +166,7 @@ public struct SyntheticCounters: Sendable, Hashable {
     public var oneway = 0
     /// Answers written (rejections included).
     public var answered = 0
-    /// Of those, errors.
+    /// Answers of calls served that were errors (rejections not included).
     public var errors = 0
     /// Answered "unavailable" at once because the line was full.
     public var rejected = 0
@@ -178,6 +184,14 @@ public struct SyntheticCounters: Sendable, Hashable {
     public var decisionDigest: UInt64 = 0
 
     public init() {}
+
+    /// The counters by the names results use.
+    public var namedCounters: [Counter] {
+        [Counter(name: "connections", value: connections), Counter(name: "calls", value: calls), Counter(name: "oneway", value: oneway),
+         Counter(name: "answered", value: answered), Counter(name: "errors", value: errors), Counter(name: "rejected", value: rejected),
+         Counter(name: "closed_by_phase", value: closedByPhase), Counter(name: "protocol_errors", value: protocolErrors),
+         Counter(name: "encode_failures", value: encodeFailures), Counter(name: "peak_concurrency", value: peakConcurrency)]
+    }
 }
 
 /// Why a synthetic server could not start.
@@ -255,7 +269,7 @@ final class SyntheticHandler: ChannelInboundHandler {
         case .queued:
             port.waiting.set(ticket, (context.channel, call))
         case .rejected(let answer):
-            self.answer(call, on: context.channel, with: answer)
+            self.answer(call, on: context.channel, with: answer, served: false)
         case .closesConnection:
             context.close(promise: nil)
         }
@@ -266,7 +280,7 @@ final class SyntheticHandler: ChannelInboundHandler {
         let port = port
         let finish: @Sendable () -> Void = { [self] in
             guard case .done(let next) = port.host.complete(service, at: port.now) else { return }
-            if let answer = service.answer { self.answer(call, on: channel, with: answer) }
+            if let answer = service.answer { self.answer(call, on: channel, with: answer, served: true) }
             if let next, let waiting = port.waiting.remove(next.ticket) { serve(next, call: waiting.call, on: waiting.channel) }
         }
         if service.duration <= 0 {
@@ -276,11 +290,14 @@ final class SyntheticHandler: ChannelInboundHandler {
         }
     }
 
-    private func answer(_ call: Message, on channel: Channel, with answer: SyntheticHost.Answer) {
+    /// Writes `answer` to `call` (`served`: after its service, not turned away), unless the
+    /// call's connection is gone.
+    private func answer(_ call: Message, on channel: Channel, with answer: SyntheticHost.Answer, served: Bool) {
+        guard channel.isActive else { return }
         do {
             let frame = try port.synthesizer.response(to: call, status: answer.status, payload: answer.payload)
             port.counters.answered += 1
-            if !answer.status.isSuccess { port.counters.errors += 1 }
+            if served && !answer.status.isSuccess { port.counters.errors += 1 }
             if let reading, reading === channel {
                 channel.write(frame, promise: nil)
                 unflushed = true

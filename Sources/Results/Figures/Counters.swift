@@ -55,6 +55,14 @@ extension CoreCounters {
         return out
     }
 
+    /// Adds another instance's counters (every field, by the same list that names them).
+    public mutating func add(_ other: CoreCounters) {
+        for f in Self.namedFields { self[keyPath: f.field] += other[keyPath: f.field] }
+        for i in localReplies.indices { localReplies[i] += other.localReplies[i] }
+        for (k, v) in other.filterReplies { filterReplies[k, default: 0] += v }
+        for (k, v) in other.filterDelays { filterDelays[k, default: 0] += v }
+    }
+
     /// The counters ``namedCounters`` wrote.
     public init(namedCounters: [Counter]) throws(ResultError) {
         self.init()

@@ -98,7 +98,9 @@ extension LatencyDistribution: Codable {
             guard bucket.count >= UInt64(exact.count) else {
                 throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription: "a bucket holds fewer samples than its extremes")
             }
-            if bucket.count > UInt64(exact.count) { histogram.record(bucket.value, count: bucket.count - UInt64(exact.count)) }
+            // The others at the bucket's value, but never above the maximum (which may share the
+            // bucket and lie below its top).
+            if bucket.count > UInt64(exact.count) { histogram.record(min(bucket.value, maximum), count: bucket.count - UInt64(exact.count)) }
             for v in exact { histogram.record(v) }
         }
         guard count == (try c.decode(UInt64.self, forKey: .count)), self.minimum == minimum, self.maximum == maximum else {

@@ -20,7 +20,8 @@ struct ResultCollector {
     private var current = TimeWindow(start: 0)
     private var windowLatency = ResultCollector.windowHistogram()
 
-    static func histogram() -> Histogram<UInt64> { Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three) }
+    /// A histogram of the layout results use (``LatencyDistribution``'s).
+    static func histogram() -> Histogram<UInt64> { LatencyDistribution().histogram }
 
     init(methods: [String], interval: Int64) {
         var index: [Int] = []
@@ -108,7 +109,7 @@ struct ResultCollector {
     }
 
     static func windowHistogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two)
+        Histogram<UInt64>(highestTrackableValue: LatencyDistribution.highestTrackable, numberOfSignificantValueDigits: .two)
     }
 
     /// The 50th and 99th percentiles as `valueAtPercentile` gives them, in one pass over the

@@ -79,11 +79,7 @@ final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalR
 
     /// A host's connections reset (a crash): the core hears of each, in id order.
     func resetConnections(toHost host: Int32) {
-        for (id, h) in connections.sortedEntries where h == host {
-            connections.remove(id)
-            world.forgetUpstreamCodec(proxy: index, connection: id)
-            core.upstreamClosed(UpstreamConnectionID(id))
-        }
+        for (id, h) in connections.sortedEntries where h == host { resetConnection(id) }
     }
 
     func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {

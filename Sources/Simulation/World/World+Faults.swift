@@ -11,11 +11,7 @@ extension World {
             guard let h = hostIndex[address], hosts[Int(h)].up else { return }
             hosts[Int(h)].up = false
             // Work in the host is lost; its requests' tries fail through the connection resets.
-            for ticket in hosts[Int(h)].machine.crash(at: now) {
-                let j = Int32(truncatingIfNeeded: ticket)
-                _ = jobs.remove(j)
-                forgetBytes(job: j)
-            }
+            for ticket in hosts[Int(h)].machine.crash(at: now) { dropJob(Int32(truncatingIfNeeded: ticket)) }
             for p in proxies { p.resetConnections(toHost: h) }
         case .restart(let address):
             guard let h = hostIndex[address] else { return }

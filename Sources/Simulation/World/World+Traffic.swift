@@ -163,12 +163,24 @@ extension World {
         schedule(.atHost(job: job), at: now + linkDelay(host: host, bytes: size))
     }
 
+    /// A call the host never serves: lost with its frames. A client that called the host
+    /// directly sees its connection reset, an `unavailable` answer (through a proxy, the
+    /// proxy's connection closes or its timers notice).
+    func dropJob(_ j: Int32) {
+        forgetBytes(job: j)
+        guard let job = jobs[j], job.proxy < 0, !job.oneway else {
+            _ = jobs.remove(j)
+            return
+        }
+        jobs.modify(j) { $0.answer = .unavailable }
+        schedule(.directAnswer(job: j), at: now)
+    }
+
     func atHost(_ j: Int32) {
         guard let job = jobs[j] else { return }
         let h = Int(job.host)
         guard hosts[h].up, !hosts[h].partitioned, hostDecodesCall(j) else {
-            _ = jobs.remove(j)
-            forgetBytes(job: j)
+            dropJob(j)
             return
         }
         let call = SyntheticHost.Call(ticket: UInt64(j), method: Int(job.method), payloadBytes: job.payload, oneway: job.oneway)
@@ -181,8 +193,7 @@ extension World {
             jobs.modify(j) { $0.answer = answer }
             finishJob(j)
         case .closesConnection:
-            _ = jobs.remove(j)
-            forgetBytes(job: j)
+            dropJob(j)
             if job.proxy >= 0 { proxies[Int(job.proxy)].resetConnection(job.connection) }
         }
     }
@@ -201,8 +212,7 @@ extension World {
         guard let service = jobs[j]?.service else { return }
         switch hosts[Int(h)].machine.complete(service, at: now) {
         case .stale:  // the host crashed meanwhile
-            _ = jobs.remove(j)
-            forgetBytes(job: j)
+            dropJob(j)
         case .done(let next):
             if let next { startService(next, host: h) }
             finishJob(j)
@@ -214,9 +224,13 @@ extension World {
     func finishJob(_ j: Int32) {
         guard let job = jobs[j] else { return }
         // Oneway calls get no answer; a partitioned host's answers are lost.
-        guard let answer = job.answer, !hosts[Int(job.host)].partitioned else {
+        guard let answer = job.answer else {
             _ = jobs.remove(j)
             forgetBytes(job: j)
+            return
+        }
+        guard !hosts[Int(job.host)].partitioned else {
+            dropJob(j)
             return
         }
         let frame = byteCodecs == nil ? nil : synthesizeAnswer(answer, to: takeRequest(job: j))

@@ -61,6 +61,11 @@ final class World {
     let responsePrototype = Message(type: .response, requestID: 0, headerSize: 0, bodySize: 0, attributes: Attributes(), frame: ByteBuffer())
 
     init(_ config: SimulationConfiguration) throws {
+        for service in config.services {
+            for (address, behaviour) in [("every host", service.behaviour)] + service.overrides.sorted(by: { $0.key < $1.key }).map({ ($0.key, $0.value) }) {
+                if let problem = behaviour.problem { throw SimulationConfigurationError.badHost(cluster: service.cluster, host: address, problem: problem) }
+            }
+        }
         self.config = config
         durationNs = config.duration.nanoseconds
         warmUpNs = config.warmUp.nanoseconds
@@ -237,38 +242,13 @@ final class World {
     }
 }
 
-extension CoreCounters {
-    /// Adds another instance's counters.
-    mutating func add(_ c: CoreCounters) {
-        accepted += c.accepted
-        heartbeats += c.heartbeats
-        upstreamResponses += c.upstreamResponses
-        for i in localReplies.indices { localReplies[i] += c.localReplies[i] }
-        onewayForwarded += c.onewayForwarded
-        dropped += c.dropped
-        active += c.active
-        retries += c.retries
-        perTryTimeouts += c.perTryTimeouts
-        timeouts += c.timeouts
-        for (k, v) in c.filterReplies { filterReplies[k, default: 0] += v }
-        for (k, v) in c.filterDelays { filterDelays[k, default: 0] += v }
-        globalRateLimitOverLimit += c.globalRateLimitOverLimit
-        globalRateLimitErrors += c.globalRateLimitErrors
-        globalRateLimitTimeouts += c.globalRateLimitTimeouts
-        globalRateLimitFailedOpen += c.globalRateLimitFailedOpen
-        mirrorsSent += c.mirrorsSent
-        mirrorsFailed += c.mirrorsFailed
-        mirrorResponsesDropped += c.mirrorResponsesDropped
-        lateResponsesDropped += c.lateResponsesDropped
-        unknownResponses += c.unknownResponses
-        unexpectedUpstreamFrames += c.unexpectedUpstreamFrames
-        unexpectedDownstreamFrames += c.unexpectedDownstreamFrames
-        upstreamConnects += c.upstreamConnects
-        upstreamConnectFailures += c.upstreamConnectFailures
-        upstreamConnectTimeouts += c.upstreamConnectTimeouts
-        upstreamResets += c.upstreamResets
-        upstreamConnectionsClogged += c.upstreamConnectionsClogged
-        configurationSwaps += c.configurationSwaps
-        undeliveredResponses += c.undeliveredResponses
+/// A simulation configuration that cannot run, and why.
+public enum SimulationConfigurationError: Error, CustomStringConvertible, Equatable {
+    case badHost(cluster: String, host: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .badHost(let cluster, let host, let problem): "cluster \(cluster), \(host): \(problem)"
+        }
     }
 }

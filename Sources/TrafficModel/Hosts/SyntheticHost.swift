@@ -42,6 +42,15 @@ public struct SyntheticHost: Sendable {
         public var payload: ResponsePayload
         /// Payload bytes of the answer (the call's, for an echo).
         public var payloadBytes: Int
+
+        public init(status: ResponseStatus, payload: ResponsePayload, payloadBytes: Int) {
+            self.status = status
+            self.payload = payload
+            self.payloadBytes = payloadBytes
+        }
+
+        /// What a call gets that the host cannot take: `unavailable`, nothing else.
+        public static let unavailable = Answer(status: ResponseStatus(category: .unavailable, code: 0), payload: .bytes(0), payloadBytes: 0)
     }
 
     /// A call in service: the driver holds it, and hands it back to ``complete(_:at:)`` when
@@ -165,14 +174,14 @@ public struct SyntheticHost: Sendable {
         if let workers = behaviour.workers, busy >= workers {
             if let limit = behaviour.queueLimit, line.count >= limit {
                 if measured { stats.rejected += 1 }
-                return .rejected(Answer(status: ResponseStatus(category: .unavailable, code: 0), payload: .bytes(0), payloadBytes: 0))
+                return .rejected(.unavailable)
             }
-            stats.change(now: now, by: 1)
+            stats.change(now: now, by: 1, measured: measured)
             line.append(Waiting(ticket: call.ticket, method: method, payloadBytes: call.payloadBytes, oneway: call.oneway, arrivedAt: now))
             if measured { stats.maxLine = max(stats.maxLine, line.count) }
             return .queued
         }
-        stats.change(now: now, by: 1)
+        stats.change(now: now, by: 1, measured: measured)
         return .serving(start(ticket: call.ticket, method: method, payloadBytes: call.payloadBytes, oneway: call.oneway, arrivedAt: now, at: now, phase: phase))
     }
 
@@ -180,7 +189,7 @@ public struct SyntheticHost: Sendable {
     public mutating func complete(_ service: Service, at now: Int64) -> Completion {
         guard service.epoch == epoch else { return .stale }
         busy -= 1
-        stats.change(now: now, by: -1)
+        stats.change(now: now, by: -1, measured: service.arrivedAt >= stats.measureFrom)
         if service.arrivedAt >= stats.measureFrom {
             stats.completions += 1
             stats.sojournTotal += Double(now - service.arrivedAt)
@@ -198,9 +207,9 @@ public struct SyntheticHost: Sendable {
     /// stale); the tickets of those in line are returned for the driver to forget.
     public mutating func crash(at now: Int64) -> [UInt64] {
         epoch &+= 1
-        let lost = stats.inSystem
-        if now >= stats.measureFrom { stats.lost += lost }
-        stats.change(now: now, by: -lost)
+        stats.lost += stats.inWindow
+        stats.change(now: now, by: -stats.inSystem, measured: false)
+        stats.inWindow = 0
         busy = 0
         var tickets: [UInt64] = []
         while let w = line.popFirst() { tickets.append(w.ticket) }
@@ -286,13 +295,15 @@ public struct HostStats: Sendable, Hashable {
     public var closedConnections = 0
     /// Calls in the host when it crashed.
     public var lost = 0
+    /// Calls in the host now that arrived in the window.
+    public internal(set) var inWindow = 0
     /// Completions that waited for a worker.
     public var waited = 0
     /// Sums over completions: time waiting, time in the host, time in service.
     public var waitTotal: Double = 0
     public var sojournTotal: Double = 0
     public var busyTotal: Double = 0
-    /// The longest line and the most calls in service at once.
+    /// The longest line and the most calls in service at once, while the window is open.
     public var maxLine = 0
     public var peakBusy = 0
     /// The time integral of calls in the host (waiting or in service) over the window.
@@ -311,11 +322,13 @@ public struct HostStats: Sendable, Hashable {
         self.inSystem = inSystem
     }
 
-    /// Accounts the time since the last change, then changes the number in the host.
-    mutating func change(now: Int64, by delta: Int) {
+    /// Accounts the time since the last change, then changes the number in the host (and the
+    /// number of those that arrived in the window, when `measured`).
+    mutating func change(now: Int64, by delta: Int, measured: Bool = false) {
         if now > measureFrom { area += Double(inSystem) * Double(now - max(lastChange, measureFrom)) }
         lastChange = now
         inSystem += delta
+        if measured { inWindow += delta }
     }
 
     /// The figures with the time integral brought up to `now` (the end of the window).

@@ -92,15 +92,29 @@ struct ProxyCommand: AsyncParsableCommand {
             specs.append((parts[0], parts[1].split(separator: ",").map(String.init)))
         }
 
-        let started = Date()
-        let uptime = ContinuousClock.now
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         let settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
                                      drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
+        // Everything that holds a listener is let go inside `serve`, before the loops stop: a
+        // released listener frees its core on its loop.
+        try await serve(specs, group: group, settings: settings, logger: logger)
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// Runs the listeners and the admin endpoint until a signal, drains them, and writes the
+    /// result file when asked.
+    private func serve(_ specs: [(address: String, files: [String])], group: EventLoopGroup, settings: ProxySettings, logger: Logger) async throws {
+        let started = Date()
+        let uptime = ContinuousClock.now
         let log = try accessLog.map { try FileAccessLog(path: $0) }
         var listeners: [ManagedProxy] = []
+        var baseline: [[String?]] = []
         for spec in specs {
             guard let (host, port) = splitHostAndPort(spec.address, listening: true) else { throw ValidationError("\(spec.address): expected host:port") }
+            // What the watcher compares with is taken before the files are read: an edit in
+            // between is reloaded once more, never missed.
+            baseline.append(ConfigurationWatcher.stamps(spec.files))
             let files = try spec.files.map { path in (name: path, text: try String(contentsOfFile: path, encoding: .utf8)) }
             let listener = try await ManagedProxy.start(files: files, host: host, port: port, group: group, settings: settings, accessLog: log)
             logger.info("listening", metadata: ["protocol": "\(listener.protocolName)", "address": "\(listener.server.localAddress.hostAndPort)", "files": "\(spec.files.joined(separator: ","))"])
@@ -111,8 +125,9 @@ struct ProxyCommand: AsyncParsableCommand {
         let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group) { await endpoints.respond($0) }
         logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)"])
 
+        let watched = zip(specs, listeners).map { ($0.files, $1) }
         let watcher = watch ? Task {
-            await ConfigurationWatcher.watch(zip(specs, listeners).map { ($0.files, $1) }) { listener, outcome in
+            await ConfigurationWatcher.watch(watched, baseline: baseline) { listener, outcome in
                 switch outcome {
                 case .success(let warnings): logger.info("configuration reloaded", metadata: ["listener": "\(listener)", "warnings": "\(warnings.count)"])
                 case .failure(let error): logger.error("configuration refused; the one in force keeps serving", metadata: ["listener": "\(listener)", "error": "\(error)"])
@@ -122,6 +137,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let signal = await Signals.wait(for: [SIGTERM, SIGINT])
         logger.info("stopping: draining requests in progress", metadata: ["signal": "\(signal)"])
         watcher?.cancel()
+        await watcher?.value
         await adminServer.stop()
         var unfinished = 0
         for listener in listeners { unfinished += await listener.server.shutdown() }
@@ -129,7 +145,10 @@ struct ProxyCommand: AsyncParsableCommand {
         if let result {
             let (s, atto) = (ContinuousClock.now - uptime).components
             let seconds = Double(s) + Double(atto) / 1e18
-            var run = RunResult(provenance: .current(seed: settings.seed!, startedAt: started), driver: .sockets,
+            // The command line that reproduces the run names the seed, drawn or given.
+            var command = CommandLine.arguments
+            if seed == nil { command += ["--seed", "\(settings.seed!)"] }
+            var run = RunResult(provenance: .current(seed: settings.seed!, commandLine: command, startedAt: started), driver: .sockets,
                                 window: MeasuredWindow(warmUpSeconds: 0, durationSeconds: seconds, endedAtSeconds: seconds), calls: CallCounts())
             for listener in listeners {
                 run.counters += await listener.server.counterGroups()
@@ -138,8 +157,6 @@ struct ProxyCommand: AsyncParsableCommand {
             try run.encoded().write(to: URL(fileURLWithPath: result))
             logger.info("result written", metadata: ["file": "\(result)"])
         }
-        try await group.shutdownGracefully()
-        logger.info("stopped")
     }
 }
 

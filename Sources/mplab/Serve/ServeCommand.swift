@@ -105,14 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
             let seconds = hosts.map(\.windowSeconds).max() ?? 0
             var run = RunResult(provenance: .current(seed: seed, startedAt: Date(timeIntervalSinceNow: -seconds)), driver: .sockets,
                                 window: MeasuredWindow(warmUpSeconds: 0, durationSeconds: seconds, endedAtSeconds: seconds), calls: CallCounts(), hosts: hosts)
-            run.counters = zip(server.addresses, counters).map { address, c in
-                CounterGroup(name: "synthetic server \(address.hostAndPort)", counters: [
-                    Counter(name: "connections", value: c.connections), Counter(name: "calls", value: c.calls), Counter(name: "oneway", value: c.oneway),
-                    Counter(name: "answered", value: c.answered), Counter(name: "errors", value: c.errors), Counter(name: "rejected", value: c.rejected),
-                    Counter(name: "closed_by_phase", value: c.closedByPhase), Counter(name: "protocol_errors", value: c.protocolErrors),
-                    Counter(name: "encode_failures", value: c.encodeFailures), Counter(name: "peak_concurrency", value: c.peakConcurrency),
-                ])
-            }
+            run.counters = zip(server.addresses, counters).map { CounterGroup(name: "synthetic server \($0.hostAndPort)", counters: $1.namedCounters) }
             try run.encoded().write(to: URL(fileURLWithPath: result))
             Self.say("result: \(result)")
         }
