@@ -1,7 +1,8 @@
 import TrafficModel
 
 /// One synthetic host's figures over the measured window: for utilization, Little's law and the
-/// queueing checks. Every figure covers the same window (calls that arrived after the warm-up).
+/// queueing checks. Every count covers the same window as the clients' (calls that arrived
+/// after the warm-up).
 public struct HostResult: Codable, Sendable, Hashable {
     /// The host's name (its address in the simulation; as `mplab serve` was told, on sockets).
     public var address: String
@@ -27,6 +28,7 @@ public struct HostResult: Codable, Sendable, Hashable {
     public var meanWait: Double
     /// Mean calls in service at once (busy time over the window).
     public var meanBusy: Double
+    /// The longest line and the most calls in service at once, while the window was open.
     public var maxQueue: Int
     public var peakBusy: Int
     /// Seconds the figures cover.
