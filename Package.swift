@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "MetaProxy", targets: ["MetaProxy"]),
+        .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
         .executable(name: "mplab", targets: ["mplab"]),
     ],
     dependencies: [
@@ -94,6 +95,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Real-socket clients: open and closed loop, protocol-level scoring, histograms that
+        // merge across threads and shards.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "TrafficModel",
+                "Results",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // jemalloc from Debian's libjemalloc-dev, linked into the executables so that it replaces
         // the C library's malloc and its statistics can be read (`mplab doctor`).
         .systemLibrary(
@@ -110,6 +124,7 @@ let package = Package(
                 "Results",
                 "Workload",
                 "MetaProxy",
+                "LoadGenerator",
                 "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -143,6 +158,19 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: ["Simulation", "MetaProtocol", "MetaProtocolCodecs", "TrafficModel", "Results"]
+        ),
+        .testTarget(
+            name: "LoadGeneratorTests",
+            dependencies: [
+                "LoadGenerator",
+                "MetaProxy",
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "TrafficModel",
+                "Results",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "TrafficModelTests",

@@ -8,10 +8,10 @@ struct MPLab: AsyncParsableCommand {
         commandName: "mplab",
         abstract: "MetaProxyLab: prove how an RPC proxy behaves and what it costs.",
         discussion: """
-            mplab runs the MetaProtocol proxy on real sockets (proxy) and synthetic upstream \
-            servers for it (serve), checks its runtime (doctor), and decodes captured Dubbo, \
-            Thrift and LivePacket frames (decode).
+            mplab runs the MetaProtocol proxy on real sockets (proxy), synthetic upstream \
+            servers for it (serve) and load against either (load), checks its runtime (doctor), \
+            and decodes captured Dubbo, Thrift and LivePacket frames (decode).
             """,
-        subcommands: [ProxyCommand.self, ServeCommand.self, DoctorCommand.self, DecodeCommand.self]
+        subcommands: [ProxyCommand.self, ServeCommand.self, LoadCommand.self, DoctorCommand.self, DecodeCommand.self]
     )
 }

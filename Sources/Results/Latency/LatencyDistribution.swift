@@ -55,6 +55,14 @@ public struct LatencyDistribution: Sendable {
     /// The latency at `percentile` (0–100), in nanoseconds.
     public func nanoseconds(atPercentile percentile: Double) -> UInt64 { histogram.valueAtPercentile(percentile) }
 
+    /// The percentile distribution in HdrHistogram's `.hgrm` text form, in milliseconds (as
+    /// wrk2 writes it), for HdrHistogram's plotter and other tools that read it.
+    public var hgrm: String {
+        var text = ""
+        histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1_000_000)
+        return text
+    }
+
     /// The non-empty buckets, lowest first: each bucket's highest equivalent value and its count.
     public var buckets: [Bucket] { histogram.recordedValues().map { Bucket(value: $0.value, count: $0.count) } }
 

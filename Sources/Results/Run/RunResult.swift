@@ -32,10 +32,12 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var coverage: [Counter]
     /// What only a simulation has: trace hash, events, footprint, wire bytes, autoscaling.
     public var simulation: SimulationFacts?
+    /// What only a load-generator run has: target, pacing, attempted and achieved rates.
+    public var load: LoadFacts?
 
     public init(provenance: Provenance, driver: Driver, window: MeasuredWindow, calls: CallCounts, latencies: [LatencyFigure] = [],
                 counters: [CounterGroup] = [], hosts: [HostResult] = [], timeSeries: TimeSeries = TimeSeries(), invariants: [InvariantOutcome] = [],
-                coverage: [Counter] = [], simulation: SimulationFacts? = nil) {
+                coverage: [Counter] = [], simulation: SimulationFacts? = nil, load: LoadFacts? = nil) {
         schemaVersion = Self.currentSchemaVersion
         self.provenance = provenance
         self.driver = driver
@@ -48,6 +50,7 @@ public struct RunResult: Codable, Sendable, Equatable {
         self.invariants = invariants
         self.coverage = coverage
         self.simulation = simulation
+        self.load = load
     }
 
     /// Which driver ran the workload.

@@ -2,7 +2,7 @@ import Foundation
 import MetaProtocol
 
 /// When a client sends requests: a rate over time and how arrivals are spread around it.
-public enum ArrivalProcess: Sendable, Hashable {
+public enum ArrivalProcess: Sendable, Hashable, CustomStringConvertible {
     /// Evenly spaced at `rate` per second.
     case constant(rate: Double)
     /// Poisson at `rate` per second.
@@ -64,6 +64,34 @@ public enum ArrivalProcess: Sendable, Hashable {
         case .diurnal(let base, let amplitude, _): base * (1 + abs(amplitude))
         case .flashCrowd(let base, let m, _, _, _, _): max(base, base * m)
         case .profile(let steps): steps.map(\.rate).max() ?? 0
+        }
+    }
+
+    /// The process as people say it: `constant 2000/s`, `poisson 500/s`, `ramp 0→1000/s over 60s`.
+    public var description: String {
+        func r(_ x: Double) -> String { x == x.rounded() ? "\(Int(x))/s" : "\(x)/s" }
+        switch self {
+        case .constant(let rate): return "constant \(r(rate))"
+        case .poisson(let rate): return "poisson \(r(rate))"
+        case .bursty(let on, let off, let onD, let offD): return "bursty \(r(on)) for \(onD.seconds)s, \(r(off)) for \(offD.seconds)s"
+        case .ramp(let from, let to, let over): return "ramp \(r(from))→\(r(to)) over \(over.seconds)s"
+        case .diurnal(let base, let amplitude, let period): return "diurnal \(r(base)) ± \(Int(amplitude * 100))% every \(period.seconds)s"
+        case .flashCrowd(let base, let m, let at, _, _, _): return "flash crowd \(r(base)) × \(m) at \(at.seconds)s"
+        case .profile(let steps): return "profile of \(steps.count) steps, peak \(r(peakRate))"
+        }
+    }
+
+    /// The same process at `factor` times the rate: the share of one of several senders that
+    /// split a load (Poisson processes split into independent Poisson processes exactly).
+    public func scaled(by factor: Double) -> ArrivalProcess {
+        switch self {
+        case .constant(let r): .constant(rate: r * factor)
+        case .poisson(let r): .poisson(rate: r * factor)
+        case .bursty(let on, let off, let onD, let offD): .bursty(onRate: on * factor, offRate: off * factor, on: onD, off: offD)
+        case .ramp(let from, let to, let over): .ramp(from: from * factor, to: to * factor, over: over)
+        case .diurnal(let base, let amplitude, let period): .diurnal(base: base * factor, amplitude: amplitude, period: period)
+        case .flashCrowd(let base, let m, let at, let rise, let hold, let decay): .flashCrowd(base: base * factor, multiplier: m, at: at, rise: rise, hold: hold, decay: decay)
+        case .profile(let steps): .profile(steps.map { RateStep(at: $0.at, rate: $0.rate * factor) })
         }
     }
 

@@ -11,6 +11,9 @@ public struct RingBuffer<Element> {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// The element that ``popFirst()`` would return.
+    public var first: Element? { count == 0 ? nil : storage[head] }
+
     public mutating func append(_ e: Element) {
         if count == storage.count {
             let old = (0..<count).map { storage[(head + $0) % storage.count] }
