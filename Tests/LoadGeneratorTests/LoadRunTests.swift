@@ -110,6 +110,35 @@ struct LoadRunTests {
         #expect(back.counters("load generator")!["attempted"] == report.figures.attempted)
     }
 
+    @Test func threeShardsMergedAreTheWholeLoad() async throws {
+        // One run at 3000/s, and three shards of it run at once: their schedules interleave into
+        // the same 3000/s, so the merged attempted and answered counts equal the whole run's,
+        // and the merged histogram is the sum of the three.
+        let server = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Self.group)
+        let whole = Self.plan(server, pacing: .openLoop(.constant(rate: 3000)), seconds: 2, warmUp: 0.5, connections: 3)
+        let one = try await LoadRun.run(whole)
+        let shards = try await withThrowingTaskGroup(of: LoadReport.self) { tasks in
+            for i in 0..<3 {
+                var plan = whole
+                plan.shard = LoadPlan.Shard(index: i, count: 3)
+                plan.connections = 1
+                tasks.addTask { try await LoadRun.run(plan) }
+            }
+            var all: [LoadReport] = []
+            for try await r in tasks { all.append(r) }
+            return all
+        }
+        await server.stop()
+        let provenance = Provenance.current(seed: 1)
+        let merged = try RunResult.merging(shards.map { $0.runResult(provenance: provenance) }, commandLine: ["mplab", "merge"])
+        #expect(one.figures.attempted == 4500 && shards.map(\.figures.attempted).reduce(0, +) == 4500)
+        #expect(merged.counters("load generator")!["attempted"] == 4500 && merged.calls.answered == one.figures.calls.answered)
+        var sum = LatencyDistribution()
+        for r in shards { sum.merge(r.figures.latency) }
+        #expect(merged.latency("latency")!.distribution == sum && merged.latency("latency")!.samples == 4500)
+        #expect(abs(merged.load!.attemptedRate - 3000) < 1 && merged.load!.connections == 3)
+    }
+
     @Test func aPlanThatCannotRunIsRefused() async throws {
         await #expect(throws: LoadRun.Failure.badPlan("connections (1) must be at least the workers (2): each worker has its own")) {
             try await LoadRun.run(LoadPlan(port: 1, protocolName: "livepacket", pacing: .closedLoop, connections: 1, workers: 2, duration: .seconds(1)))

@@ -8,6 +8,8 @@ final class LoadWorker {
     let loop: EventLoop
     let plan: LoadPlan
     let index: Int
+    /// Its slice of the whole load, over every shard's workers.
+    let slice: (index: Int, count: Int)
     var connections: [LoadConnection] = []
     var figures = LoadFigures()
 
@@ -37,9 +39,10 @@ final class LoadWorker {
         templates = plan.mix
         mix = CallMixSampler(plan.mix)
         payload = plan.payloadSize.sampler()
-        if case .openLoop(let process) = plan.pacing { arrivals = process.scaled(by: 1 / Double(plan.workers)) } else { arrivals = nil }
-        arrivalRandom = SeededRandom(seed: plan.seed, stream: "load:\(index):arrivals")
-        choices = SeededRandom(seed: plan.seed, stream: "load:\(index):choices")
+        slice = plan.slice(ofWorker: index)
+        if case .openLoop(let process) = plan.pacing { arrivals = process.scaled(by: 1 / Double(slice.count)) } else { arrivals = nil }
+        arrivalRandom = SeededRandom(seed: plan.seed, stream: "load:\(slice.index):arrivals")
+        choices = SeededRandom(seed: plan.seed, stream: "load:\(slice.index):choices")
         durationNs = plan.duration.nanoseconds
         warmUpNs = plan.warmUp.nanoseconds
         timeoutNs = plan.requestTimeout.nanoseconds
@@ -58,10 +61,10 @@ final class LoadWorker {
         let done = loop.makePromise(of: Void.self)
         self.done = done
         if let arrivals {
-            // A constant rate starts at once, and the workers' schedules interleave instead of
-            // sending in step: worker i of W at i / (W · rate) and every 1 / rate after.
+            // A constant rate starts at once, and the slices' schedules interleave instead of
+            // sending in step: slice i of S at i / (S · rate) and every 1 / rate after.
             var after = 0.0
-            if case .constant(let rate) = arrivals, rate > 0 { after = Double(index) / Double(plan.workers) / rate - 1 / rate }
+            if case .constant(let rate) = arrivals, rate > 0 { after = Double(slice.index) / Double(slice.count) / rate - 1 / rate }
             nextIntended = following(after)
         }
         schedule(at: 0)

@@ -42,10 +42,34 @@ public struct LoadPlan: Sendable {
     /// Calls waiting for a free connection at most; more are counted as not sent.
     public var backlogLimit: Int
     public var seed: UInt64
+    /// This process runs one of several equal slices of the load (the others run elsewhere):
+    /// its share of the rate, of the connections, and schedules that interleave with theirs.
+    public var shard: Shard
+
+    /// One of `count` equal slices of a load, numbered from 0.
+    public struct Shard: Sendable, Hashable, CustomStringConvertible {
+        public var index: Int
+        public var count: Int
+        public init(index: Int, count: Int) {
+            self.index = index
+            self.count = count
+        }
+        public static let whole = Shard(index: 0, count: 1)
+
+        /// Reads `i/N`.
+        public init?(parsing text: String) {
+            let parts = text.split(separator: "/").map { Int($0) }
+            guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (0..<n).contains(i) else { return nil }
+            self.init(index: i, count: n)
+        }
+
+        public var description: String { "\(index)/\(count)" }
+    }
 
     public init(host: String = "127.0.0.1", port: Int, protocolName: String, pacing: Pacing, connections: Int = 4, depth: Int = 128, workers: Int = 1,
                 duration: Duration, warmUp: Duration = .zero, requestTimeout: Duration = .seconds(5),
-                mix: [CallTemplate] = [CallTemplate(attributes: [])], payloadSize: Distribution = .constant(1024), backlogLimit: Int = 100_000, seed: UInt64 = 1) {
+                mix: [CallTemplate] = [CallTemplate(attributes: [])], payloadSize: Distribution = .constant(1024), backlogLimit: Int = 100_000, seed: UInt64 = 1,
+                shard: Shard = .whole) {
         self.host = host
         self.port = port
         self.protocolName = protocolName
@@ -60,6 +84,7 @@ public struct LoadPlan: Sendable {
         self.payloadSize = payloadSize
         self.backlogLimit = backlogLimit
         self.seed = seed
+        self.shard = shard
     }
 
     /// What is wrong with the plan, for a user to read (nil when it can run).
@@ -73,9 +98,14 @@ public struct LoadPlan: Sendable {
         if requestTimeout <= .zero { return "request timeout must be above 0" }
         if mix.isEmpty || !mix.contains(where: { $0.weight > 0 }) { return "the call mix needs a template of weight above 0" }
         if case .openLoop(let arrivals) = pacing, arrivals.peakRate <= 0 { return "the arrival rate must be above 0" }
+        if shard.count < 1 || !(0..<shard.count).contains(shard.index) { return "shard must be i/N with 0 ≤ i < N, found \(shard)" }
         return nil
     }
 
     /// The connections worker `i` opens.
     func connections(ofWorker i: Int) -> Int { connections / workers + (i < connections % workers ? 1 : 0) }
+
+    /// Worker `i`'s slice of the whole load (over every shard's workers), and how many slices
+    /// there are: it sends that share of the rate, on a schedule of its own.
+    func slice(ofWorker i: Int) -> (index: Int, count: Int) { (shard.index * workers + i, shard.count * workers) }
 }

@@ -71,6 +71,10 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Seed of the schedule and the payloads.")
     var seed: UInt64 = 1
 
+    @Option(help: ArgumentHelp("Run the i-th of N equal slices of this load (its share of the rate and the connections); `mplab merge` adds the slices' results.",
+                               valueName: "i/N"))
+    var shard: String?
+
     @Option(help: ArgumentHelp("Write each run's result here (JSON), and its .hgrm next to it.", valueName: "file"))
     var result: String?
 
@@ -80,12 +84,18 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         guard let (host, port) = splitHostAndPort(target) else { throw ValidationError("--target \(target): expected host:port") }
         let sizes = try ByteSize.parseList(payload)
+        let slice = try shard.map { text in
+            guard let s = LoadPlan.Shard(parsing: text) else { throw ValidationError("--shard \(text): expected i/N with 0 ≤ i < N") }
+            return s
+        } ?? .whole
+        // --connections is the whole load's: this slice opens its share (at least one per worker).
+        let ownConnections = max(workers, connections / slice.count + (slice.index < connections % slice.count ? 1 : 0))
         var plans: [LoadPlan] = []
         for size in sizes {
-            let plan = LoadPlan(host: host, port: port, protocolName: protocolName, pacing: try pacing(), connections: connections, depth: depth, workers: workers,
+            let plan = LoadPlan(host: host, port: port, protocolName: protocolName, pacing: try pacing(), connections: ownConnections, depth: depth, workers: workers,
                                 duration: try Self.duration(duration, "--duration"), warmUp: try Self.duration(warmUp, "--warm-up"),
                                 requestTimeout: try Self.duration(timeout, "--timeout"), mix: [CallTemplate(attributes: try attributes())],
-                                payloadSize: .constant(Double(size)), seed: seed)
+                                payloadSize: .constant(Double(size)), seed: seed, shard: slice)
             if let problem = plan.problem { throw ValidationError(problem) }
             plans.append(plan)
         }
