@@ -12,6 +12,6 @@ struct MPLab: AsyncParsableCommand {
             servers for it (serve) and load against either (load), checks its runtime (doctor), \
             and decodes captured Dubbo, Thrift and LivePacket frames (decode).
             """,
-        subcommands: [ProxyCommand.self, ServeCommand.self, LoadCommand.self, MergeCommand.self, DoctorCommand.self, DecodeCommand.self]
+        subcommands: [ProxyCommand.self, ServeCommand.self, LoadCommand.self, OverheadCommand.self, MergeCommand.self, DoctorCommand.self, DecodeCommand.self]
     )
 }

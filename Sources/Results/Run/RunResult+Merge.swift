@@ -50,6 +50,7 @@ extension RunResult {
             merged.coverage = Self.adding(merged.coverage, other.coverage).sorted { $0.name < $1.name }
             merged.hosts += other.hosts
             merged.invariants += other.invariants
+            merged.figures += other.figures
             for window in other.timeSeries.windows {
                 if let i = merged.timeSeries.windows.firstIndex(where: { $0.start == window.start }) {
                     var w = merged.timeSeries.windows[i]

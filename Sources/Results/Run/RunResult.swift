@@ -34,10 +34,12 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var simulation: SimulationFacts?
     /// What only a load-generator run has: target, pacing, attempted and achieved rates.
     public var load: LoadFacts?
+    /// Other figures (added latencies with their intervals, costs per request), in order.
+    public var figures: [Figure]
 
     public init(provenance: Provenance, driver: Driver, window: MeasuredWindow, calls: CallCounts, latencies: [LatencyFigure] = [],
                 counters: [CounterGroup] = [], hosts: [HostResult] = [], timeSeries: TimeSeries = TimeSeries(), invariants: [InvariantOutcome] = [],
-                coverage: [Counter] = [], simulation: SimulationFacts? = nil, load: LoadFacts? = nil) {
+                coverage: [Counter] = [], simulation: SimulationFacts? = nil, load: LoadFacts? = nil, figures: [Figure] = []) {
         schemaVersion = Self.currentSchemaVersion
         self.provenance = provenance
         self.driver = driver
@@ -51,6 +53,7 @@ public struct RunResult: Codable, Sendable, Equatable {
         self.coverage = coverage
         self.simulation = simulation
         self.load = load
+        self.figures = figures
     }
 
     /// Which driver ran the workload.

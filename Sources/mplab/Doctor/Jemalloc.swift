@@ -64,12 +64,52 @@ enum Jemalloc {
         return after - before
     }
 
-    /// jemalloc's memory counters, in bytes.
-    /// The statistics as text, for the proxy's `/memory` endpoint.
+    /// A `uint64_t` statistic (the cumulative counters are).
+    static func counter(_ name: String) -> UInt64? {
+        var value: UInt64 = 0
+        var size = MemoryLayout<UInt64>.size
+        guard mallctl(name, &value, &size, nil, 0) == 0 else { return nil }
+        return value
+    }
+
+    /// An `unsigned` setting such as `arenas.nbins`.
+    static func unsigned(_ name: String) -> UInt32? {
+        var value: UInt32 = 0
+        var size = MemoryLayout<UInt32>.size
+        guard mallctl(name, &value, &size, nil, 0) == 0 else { return nil }
+        return value
+    }
+
+    /// Allocations requested since the process started, and their bytes by size class (exact to
+    /// the size class), over all arenas: each small size class's and each large one's requests
+    /// times its size. Call ``refresh()`` first.
+    static func requestTotals() -> (requests: UInt64, bytes: UInt64)? {
+        // MALLCTL_ARENAS_ALL: the sum over every arena.
+        let all = "stats.arenas.4096"
+        guard let bins = unsigned("arenas.nbins"), let large = unsigned("arenas.nlextents") else { return nil }
+        var requests: UInt64 = 0, bytes: UInt64 = 0
+        for j in 0..<bins {
+            guard let n = counter("\(all).bins.\(j).nrequests"), let size = statistic("arenas.bin.\(j).size") else { return nil }
+            requests &+= n
+            bytes &+= n &* UInt64(size)
+        }
+        for k in 0..<large {
+            guard let n = counter("\(all).lextents.\(k).nrequests"), let size = statistic("arenas.lextent.\(k).size") else { return nil }
+            requests &+= n
+            bytes &+= n &* UInt64(size)
+        }
+        return (requests, bytes)
+    }
+
+    /// The statistics as text, for the proxy's `/memory` endpoint: memory in use now (bytes),
+    /// and the allocations requested so far with their bytes (a harness reads them before and
+    /// after some calls to know what each cost).
     static func report() -> String {
         guard let s = snapshot() else { return "jemalloc statistics are not available\n" }
-        return ["allocator jemalloc \(version ?? "?")", "allocated \(s.allocated)", "active \(s.active)",
-                "resident \(s.resident)", "mapped \(s.mapped)", "metadata \(s.metadata)"].joined(separator: "\n") + "\n"
+        var lines = ["allocator jemalloc \(version ?? "?")", "allocated \(s.allocated)", "active \(s.active)",
+                     "resident \(s.resident)", "mapped \(s.mapped)", "metadata \(s.metadata)"]
+        if let totals = requestTotals() { lines += ["allocation_requests \(totals.requests)", "allocation_request_bytes \(totals.bytes)"] }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     struct Snapshot {

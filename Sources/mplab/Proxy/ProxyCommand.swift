@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoadGenerator
 import Logging
 import MetaProxy
 import NIOCore
@@ -84,7 +85,7 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "mplab.proxy")
-        Self.raiseOpenFileLimit()
+        ProcessLimits.raiseOpenFiles()
         var specs: [(address: String, files: [String])] = configFiles.isEmpty ? [] : [(listen, configFiles)]
         for spec in extraListeners {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
@@ -157,17 +158,6 @@ struct ProxyCommand: AsyncParsableCommand {
             try run.encoded().write(to: URL(fileURLWithPath: result))
             logger.info("result written", metadata: ["file": "\(result)"])
         }
-    }
-}
-
-extension ProxyCommand {
-    /// Lifts the soft limit on open files to the hard one: a proxy holds two descriptors per
-    /// proxied client connection, and the usual soft limit of 1024 would cap it near 500.
-    static func raiseOpenFileLimit() {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
 
