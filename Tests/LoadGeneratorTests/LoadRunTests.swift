@@ -42,6 +42,21 @@ struct LoadRunTests {
         #expect(merged == f && report.perWorker.count == workers)
     }
 
+    @Test(arguments: [(true, false), (true, true), (false, false), (false, true)])
+    func thriftInEveryFramingIsSentAndScored(framed: Bool, compact: Bool) async throws {
+        // The synthetic server answers in each call's own transport and protocol.
+        let server = try await SyntheticServer.start(protocolName: "thrift", ports: [0], behaviour: HostBehaviour(workers: nil, serviceTime: .constant(0), errors: [.serverError(0.2)]),
+                                                     group: Self.group)
+        var plan = Self.plan(server, pacing: .openLoop(.constant(rate: 500)), seconds: 1)
+        plan.protocolName = "thrift"
+        plan.mix = [CallTemplate(attributes: [KeyValue("method", "ping")])]
+        let report = try await LoadRun.run(plan, synthesizer: ThriftSynthesizer(framing: ThriftFraming(framed: framed, compact: compact)))
+        await server.stop()
+        let c = report.figures.calls
+        #expect(c.answered == 500 && c.success + c.serverError == 500 && c.serverError > 50, "\(c)")
+        #expect(report.figures.protocolErrors == 0 && report.figures.unmatched == 0)
+    }
+
     @Test func poissonArrivalsKeepTheirRate() async throws {
         // 5000 a second for 4 s: 20,000 ± 4·141 calls.
         let server = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Self.group)

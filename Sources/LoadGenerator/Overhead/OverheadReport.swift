@@ -211,7 +211,8 @@ public struct OverheadReport: Sendable {
         }
         let seconds = Double(rows.count * paths.count * plan.rounds) * plan.roundDuration.seconds
         var result = RunResult(provenance: provenance, driver: .sockets, window: MeasuredWindow(warmUpSeconds: 0.2, durationSeconds: plan.roundDuration.seconds, endedAtSeconds: seconds),
-                               calls: calls, latencies: latencies, figures: figures)
+                               calls: calls, latencies: latencies, figures: figures,
+                               notes: [pinning, calibration.map { String(format: "calibrated: the generator resolves %.1f µs", $0.resolution / 1000) } ?? "not calibrated"])
         result.invariants = [InvariantOutcome(name: "every call of every round answered successfully",
                                               violations: rows.flatMap { row in paths.compactMap { row.failures($0) > 0 ? "\($0.rawValue), \(ByteSize.describe(row.size)): \(row.failures($0)) failures" : nil } })]
         return result

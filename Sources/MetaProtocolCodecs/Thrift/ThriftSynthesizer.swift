@@ -34,6 +34,9 @@ public struct ThriftSynthesizer: FrameSynthesizer {
         case .bytes(let n): n
         }
         let method = request.attributes[AttributeKey.method]?.string ?? defaultMethod
+        // A server answers in its client's transport and protocol: those of the call, when the
+        // codec read it from a frame.
+        let framing = request.frame.readableBytes > 0 ? ThriftFraming(variant: request.layout.variant) : self.framing
         var writer = ThriftWriter(compact: framing.compact, framed: framing.framed, capacity: 64 + method.utf8.count + payloadSize)
         let seqID = Self.seqID(request.requestID)
         switch status.category {
@@ -57,15 +60,15 @@ public struct ThriftSynthesizer: FrameSynthesizer {
             writer.writeI32Field(id: 2, given ?? ThriftWire.ApplicationExceptionType.internalError)
             writer.writeStop()
         }
-        return try finish(&writer)
+        return try finish(&writer, framing: framing)
     }
 
     /// Thrift sequence ids are 32 bits: the low half of the id.
     private static func seqID(_ id: UInt64) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: id)) }
 
-    private func finish(_ writer: inout ThriftWriter) throws(CodecError) -> ByteBuffer {
+    private func finish(_ writer: inout ThriftWriter, framing: ThriftFraming? = nil) throws(CodecError) -> ByteBuffer {
         let frame = writer.finish()
-        if framing.framed, frame.readableBytes - 4 > ThriftWire.defaultMaxFrameSize {
+        if (framing ?? self.framing).framed, frame.readableBytes - 4 > ThriftWire.defaultMaxFrameSize {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .frameTooLarge(size: frame.readableBytes - 4, limit: ThriftWire.defaultMaxFrameSize))
         }
         return frame

@@ -51,6 +51,7 @@ extension RunResult {
             merged.hosts += other.hosts
             merged.invariants += other.invariants
             merged.figures += other.figures
+            merged.notes += other.notes.filter { !merged.notes.contains($0) }
             for window in other.timeSeries.windows {
                 if let i = merged.timeSeries.windows.firstIndex(where: { $0.start == window.start }) {
                     var w = merged.timeSeries.windows[i]

@@ -36,10 +36,13 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var load: LoadFacts?
     /// Other figures (added latencies with their intervals, costs per request), in order.
     public var figures: [Figure]
+    /// How the run was set up, where a reader needs it to judge the figures (what was pinned
+    /// to which core, what was left out).
+    public var notes: [String]
 
     public init(provenance: Provenance, driver: Driver, window: MeasuredWindow, calls: CallCounts, latencies: [LatencyFigure] = [],
                 counters: [CounterGroup] = [], hosts: [HostResult] = [], timeSeries: TimeSeries = TimeSeries(), invariants: [InvariantOutcome] = [],
-                coverage: [Counter] = [], simulation: SimulationFacts? = nil, load: LoadFacts? = nil, figures: [Figure] = []) {
+                coverage: [Counter] = [], simulation: SimulationFacts? = nil, load: LoadFacts? = nil, figures: [Figure] = [], notes: [String] = []) {
         schemaVersion = Self.currentSchemaVersion
         self.provenance = provenance
         self.driver = driver
@@ -54,6 +57,7 @@ public struct RunResult: Codable, Sendable, Equatable {
         self.simulation = simulation
         self.load = load
         self.figures = figures
+        self.notes = notes
     }
 
     /// Which driver ran the workload.

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import LoadGenerator
-import MetaProxy
 import MetaProtocol
+import MetaProtocolCodecs
+import MetaProxy
 import Results
 import TrafficModel
 
@@ -65,6 +66,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Payload sizes, one run each: 20, 1K, 120KB, or a list 20,1K,16K,64K,120K.", valueName: "sizes"))
     var payload = "1K"
 
+    @Option(help: ArgumentHelp("Thrift's transport and protocol: framed-binary, framed-compact, unframed-binary, unframed-compact.", valueName: "framing"))
+    var thriftFraming = "framed-binary"
+
     @Option(help: ArgumentHelp("An attribute of every call (repeatable): method=sayHello, interface=org.demo.Greeter.", valueName: "key=value"))
     var attribute: [String] = []
 
@@ -102,7 +106,7 @@ struct LoadCommand: AsyncParsableCommand {
         let terminal = isatty(STDERR_FILENO) == 1
         for (plan, size) in zip(plans, sizes) {
             let label = ByteSize.describe(size)
-            let report = try await LoadRun.run(plan, progress: { p in
+            let report = try await LoadRun.run(plan, synthesizer: try synthesizer(), progress: { p in
                 let f = p.figures
                 let line = String(format: "%@ %5.1fs  sent %d  answered %d  failed %d  p99 %.3f ms", label, p.elapsed.seconds, f.calls.sent, f.calls.answered, f.failures,
                                   Double(f.latency.nanoseconds(atPercentile: 99)) / 1e6)
@@ -121,6 +125,16 @@ struct LoadCommand: AsyncParsableCommand {
                 try report.figures.latency.hgrm.write(toFile: Self.path(path, replacingExtensionWith: "hgrm"), atomically: true, encoding: .utf8)
             }
         }
+    }
+
+    /// The synthesizer of the calls: the protocol's default one, or Thrift in the framing asked for.
+    func synthesizer() throws -> (any FrameSynthesizer)? {
+        guard protocolName == "thrift" else { return nil }
+        let parts = thriftFraming.split(separator: "-").map(String.init)
+        guard parts.count == 2, ["framed", "unframed"].contains(parts[0]), ["binary", "compact"].contains(parts[1]) else {
+            throw ValidationError("--thrift-framing \(thriftFraming): one of framed-binary, framed-compact, unframed-binary, unframed-compact")
+        }
+        return ThriftSynthesizer(framing: ThriftFraming(framed: parts[0] == "framed", compact: parts[1] == "compact"))
     }
 
     func pacing() throws -> LoadPlan.Pacing {

@@ -74,6 +74,12 @@ struct SynthesisTests {
                                                                       payloadSize: 3, oneway: false))
         #expect(mux.requestID == 5)
         #expect(mux.attributes["interface"]?.string == "Echo" && mux.attributes["method"]?.string == "ping")
+        // A server answers in the call's transport and protocol, whatever its own default.
+        let call = try decode(ThriftCodec(), try synthesizer.request(id: 9, attributes: [KeyValue("method", "ping")], payloadSize: 3, oneway: false))
+        var reader = ThriftCodec()
+        var answer = try ThriftSynthesizer(framing: ThriftFraming(framed: !framed, compact: !compact)).response(to: call, status: ResponseStatus(category: .success, code: 0), payloadSize: 3)
+        #expect(try reader.decode(&answer)?.requestID == 9)
+        #expect(reader.framing == ThriftFraming(framed: framed, compact: compact))
     }
 
     @Test func livePacket() throws {
