@@ -12,19 +12,21 @@ struct OverheadTests {
 
     @Test(.enabled(if: isOptimizedBuild)) func aProxySlowedByAMillisecondAddsAMillisecond() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.mplab), "no mplab at \(Self.mplab)")
-        // A plain proxy and one that holds every call for 1 ms, in interleaved rounds: what the
-        // second adds over the first is the millisecond, within what a busy machine moves a
-        // median of 960 calls by. (Optimized builds only: a debug proxy's own cost swings by
-        // milliseconds when the rest of the suite runs beside it.)
+        // A plain proxy and one that holds every call for 1 ms, in interleaved rounds: the second
+        // adds the millisecond over the first. (Optimized builds only: a debug proxy's own cost
+        // swings by milliseconds when the rest of the suite runs beside it.)
         let plan = OverheadPlan(mplab: Self.mplab, protocolName: "livepacket", sizes: [64], rounds: 6, roundDuration: .seconds(1), rate: 200,
                                 connections: 2, depth: 8, haproxy: false, saturation: .zero, proxyDelay: .milliseconds(1), pin: false)
         let report = try await OverheadRun.run(plan)
         let row = report.rows[0]
         #expect(row.failures(.proxy) == 0 && row.failures(.delayedProxy) == 0 && row.answered(.delayedProxy) == 6 * 160)
         let delay = try #require(row.difference(.delayedProxy, over: .proxy, percentile: 0))
-        #expect(delay.value > 0.85e6 && delay.value < 1.3e6, "the 1 ms delay showed as \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)]")
-        #expect(try #require(row.added(.delayedProxy, percentile: 0)).low > 0.9e6)
-        print("a 1 ms delay showed as \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)] over the plain proxy, which added \(row.added(.proxy, percentile: 0)!.value / 1e6) ms")
+        // A busy machine only ever adds to a latency: the fastest calls of each path show the
+        // delay itself (within a tenth of a millisecond of wake-up), the medians at least it.
+        let fastest = Double(try #require(row.latency(.delayedProxy)).minimum) - Double(try #require(row.latency(.proxy)).minimum)
+        #expect(fastest > 0.95e6 && fastest < 1.25e6, "between the fastest calls: \(fastest / 1e6) ms")
+        #expect(delay.value > 0.9e6 && delay.value < 3e6, "between the medians: \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)]")
+        print("a 1 ms delay showed as \(fastest / 1e6) ms between the fastest calls, \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)] between the medians; the plain proxy added \(row.added(.proxy, percentile: 0)!.value / 1e6) ms")
     }
 }
 
