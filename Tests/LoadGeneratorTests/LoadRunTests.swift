@@ -154,6 +154,22 @@ struct LoadRunTests {
         #expect(abs(merged.load!.attemptedRate - 3000) < 1 && merged.load!.connections == 3)
     }
 
+    @Test func aRequestLimitEndsTheRunWhenItsCallsAreAnswered() async throws {
+        // 1000 calls at most: an open loop at 2000/s for a minute stops at them, and so does a
+        // closed loop, on two workers.
+        let server = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Self.group)
+        var open = Self.plan(server, pacing: .openLoop(.constant(rate: 2000)), seconds: 60, workers: 2)
+        open.requestLimit = 1000
+        let a = try await LoadRun.run(open)
+        var closed = Self.plan(server, pacing: .closedLoop, seconds: 60, workers: 2)
+        closed.requestLimit = 1000
+        let b = try await LoadRun.run(closed)
+        await server.stop()
+        #expect(a.figures.calls.sent == 1000 && a.figures.calls.answered == 1000 && a.elapsed < .seconds(30))
+        #expect(abs(a.achievedRate - 2000) < 20, "the rate over the calls' own half second: \(a.achievedRate)")
+        #expect(b.figures.calls.sent == 1000 && b.figures.calls.answered == 1000 && b.elapsed < .seconds(30))
+    }
+
     @Test func aPlanThatCannotRunIsRefused() async throws {
         await #expect(throws: LoadRun.Failure.badPlan("connections (1) must be at least the workers (2): each worker has its own")) {
             try await LoadRun.run(LoadPlan(port: 1, protocolName: "livepacket", pacing: .closedLoop, connections: 1, workers: 2, duration: .seconds(1)))

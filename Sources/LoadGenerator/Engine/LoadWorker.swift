@@ -28,6 +28,8 @@ final class LoadWorker {
     private var origin: UInt64 = 0
     private let durationNs: Int64, warmUpNs: Int64, timeoutNs: Int64
     private var sendingEnded = false
+    /// Calls this worker may still schedule under the plan's request limit (nil: no limit).
+    private var remaining: Int?
     private var tick: (at: Int64, task: Scheduled<Void>)?
     private var done: EventLoopPromise<Void>?
 
@@ -43,6 +45,7 @@ final class LoadWorker {
         if case .openLoop(let process) = plan.pacing { arrivals = process.scaled(by: 1 / Double(slice.count)) } else { arrivals = nil }
         arrivalRandom = SeededRandom(seed: plan.seed, stream: "load:\(slice.index):arrivals")
         choices = SeededRandom(seed: plan.seed, stream: "load:\(slice.index):choices")
+        remaining = plan.requestLimit(ofSlice: slice.index, of: slice.count)
         durationNs = plan.duration.nanoseconds
         warmUpNs = plan.warmUp.nanoseconds
         timeoutNs = plan.requestTimeout.nanoseconds
@@ -71,8 +74,13 @@ final class LoadWorker {
         return done.futureResult
     }
 
-    /// The next intended send time after `t` seconds, in nanoseconds, or nil past the schedule.
+    /// The next intended send time after `t` seconds, in nanoseconds, or nil past the schedule
+    /// (or the request limit).
     private func following(_ t: Double) -> Int64? {
+        if let remaining {
+            guard remaining > 0 else { return nil }
+            self.remaining = remaining - 1
+        }
         guard let arrivals, let next = arrivals.next(after: t, random: &arrivalRandom) else { return nil }
         let ns = Int64((next * 1e9).rounded())
         return ns < durationNs ? ns : nil
@@ -163,6 +171,14 @@ final class LoadWorker {
     @discardableResult
     private func send(on c: LoadConnection, intended: Int64, at t: Int64) -> Bool {
         guard let channel = c.channel, !c.closed else { return false }
+        if arrivals == nil, let left = remaining {
+            // Closed loop: every send counts against the limit (open loop counts as it schedules).
+            guard left > 0 else {
+                sendingEnded = true
+                return false
+            }
+            remaining = left - 1
+        }
         let measured = intended >= warmUpNs
         let template = templates[mix.choose(&choices)]
         let size = max(0, Int(payload.sample(&choices)))
@@ -176,6 +192,7 @@ final class LoadWorker {
         }
         channel.write(frame, promise: nil)
         c.unflushed = true
+        figures.lastScheduled = max(figures.lastScheduled, intended)
         if measured {
             figures.calls.sent += 1
             figures.scheduleLag.record(nanoseconds: UInt64(max(0, t - intended)))

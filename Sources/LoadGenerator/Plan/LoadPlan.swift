@@ -31,6 +31,9 @@ public struct LoadPlan: Sendable {
     public var workers: Int
     /// Calls are scheduled until this long after the start.
     public var duration: Duration
+    /// At most this many calls in all (warm-up included, over every worker and shard): the run
+    /// ends when they are sent and answered, or at the duration, whichever comes first.
+    public var requestLimit: Int?
     /// Calls scheduled before this are sent but not measured.
     public var warmUp: Duration
     /// A call not answered this long after it left is counted as timed out.
@@ -99,6 +102,7 @@ public struct LoadPlan: Sendable {
         if mix.isEmpty || !mix.contains(where: { $0.weight > 0 }) { return "the call mix needs a template of weight above 0" }
         if case .openLoop(let arrivals) = pacing, arrivals.peakRate <= 0 { return "the arrival rate must be above 0" }
         if shard.count < 1 || !(0..<shard.count).contains(shard.index) { return "shard must be i/N with 0 ≤ i < N, found \(shard)" }
+        if let limit = requestLimit, limit < 1 { return "the request limit must be at least 1, found \(limit)" }
         return nil
     }
 
@@ -108,4 +112,9 @@ public struct LoadPlan: Sendable {
     /// Worker `i`'s slice of the whole load (over every shard's workers), and how many slices
     /// there are: it sends that share of the rate, on a schedule of its own.
     func slice(ofWorker i: Int) -> (index: Int, count: Int) { (shard.index * workers + i, shard.count * workers) }
+
+    /// The calls slice `i` of `count` may send under the request limit (nil: no limit).
+    func requestLimit(ofSlice i: Int, of count: Int) -> Int? {
+        requestLimit.map { $0 / count + (i < $0 % count ? 1 : 0) }
+    }
 }

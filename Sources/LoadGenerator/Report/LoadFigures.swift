@@ -34,6 +34,9 @@ public struct LoadFigures: Sendable, Equatable {
     public var connectFailures = 0
     /// Connections that closed before the run ended.
     public var connectionsLost = 0
+    /// When the last call was meant to leave (nanoseconds from the start): where a run that
+    /// stopped at its request limit ended its schedule.
+    public var lastScheduled: Int64 = 0
 
     public init() {}
 
@@ -44,6 +47,7 @@ public struct LoadFigures: Sendable, Equatable {
         scheduleLag.merge(other.scheduleLag)
         calls.add(other.calls)
         for f in Self.countFields { self[keyPath: f.field] += other[keyPath: f.field] }
+        lastScheduled = max(lastScheduled, other.lastScheduled)
     }
 
     /// The plain counts, by the names results use.

@@ -10,8 +10,12 @@ public struct LoadReport: Sendable {
     /// Wall-clock time from the first send to the last answer or timeout.
     public var elapsed: Duration
 
-    /// Seconds of the schedule that are measured (the duration less the warm-up).
-    public var measuredSeconds: Double { (plan.duration - plan.warmUp).seconds }
+    /// Seconds of the schedule that are measured: the duration less the warm-up, or, for a run
+    /// that stopped at its request limit, up to its last scheduled call.
+    public var measuredSeconds: Double {
+        let end = plan.requestLimit == nil ? plan.duration.nanoseconds : min(plan.duration.nanoseconds, figures.lastScheduled + 1)
+        return max(1e-9, Double(end - plan.warmUp.nanoseconds) / 1e9)
+    }
 
     /// Calls per second the schedule asked for, that left, and that were answered.
     public var attemptedRate: Double { Double(figures.attempted) / measuredSeconds }

@@ -48,6 +48,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long calls are scheduled.", valueName: "duration"))
     var duration = "10s"
 
+    @Option(help: "At most this many calls in all (warm-up included); the run ends when they are answered, or at --duration.")
+    var requests: Int?
+
     @Option(help: ArgumentHelp("Calls scheduled before this are sent but not measured.", valueName: "duration"))
     var warmUp = "1s"
 
@@ -100,8 +103,10 @@ struct LoadCommand: AsyncParsableCommand {
                                 duration: try Self.duration(duration, "--duration"), warmUp: try Self.duration(warmUp, "--warm-up"),
                                 requestTimeout: try Self.duration(timeout, "--timeout"), mix: [CallTemplate(attributes: try attributes())],
                                 payloadSize: .constant(Double(size)), seed: seed, shard: slice)
-            if let problem = plan.problem { throw ValidationError(problem) }
-            plans.append(plan)
+            var limited = plan
+            limited.requestLimit = requests
+            if let problem = limited.problem { throw ValidationError(problem) }
+            plans.append(limited)
         }
         let terminal = isatty(STDERR_FILENO) == 1
         for (plan, size) in zip(plans, sizes) {
