@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "MetaProxy", targets: ["MetaProxy"]),
         .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
+        .library(name: "Runner", targets: ["Runner"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
         .executable(name: "mplab", targets: ["mplab"]),
     ],
     dependencies: [
@@ -60,12 +62,14 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        // Configuration files: Aeraki MetaRouter, Istio DestinationRule and ServiceEntry
-        // manifests, and MetaProxyLab's own ProxyConfig. (Workload scripts join it later.)
+        // Workload scripts (what runs, on which driver, and what must hold of the result), and
+        // the configuration files they refer to: Aeraki MetaRouter, Istio DestinationRule and
+        // ServiceEntry manifests, and MetaProxyLab's own ProxyConfig.
         .target(
             name: "Workload",
             dependencies: [
                 "MetaProtocol",
+                "TrafficModel",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -108,6 +112,25 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Runs a workload on its drivers — the simulator, real sockets, or both side by side —
+        // and checks its expectations against what they measured.
+        .target(
+            name: "Runner",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "TrafficModel",
+                "Results",
+                "Workload",
+                "Simulation",
+                "LoadGenerator",
+            ]
+        ),
+        // Reports from results: Markdown, self-contained HTML with inline SVG charts, CSV, .hgrm.
+        .target(
+            name: "Reporting",
+            dependencies: ["Results"]
+        ),
         // jemalloc from Debian's libjemalloc-dev, linked into the executables so that it replaces
         // the C library's malloc and its statistics can be read (`mplab doctor`).
         .systemLibrary(
@@ -125,6 +148,8 @@ let package = Package(
                 "Workload",
                 "MetaProxy",
                 "LoadGenerator",
+                "Runner",
+                "Reporting",
                 "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

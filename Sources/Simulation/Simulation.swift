@@ -23,7 +23,7 @@ public enum Simulation {
 
     /// Runs each configuration, in parallel on all cores when `parallel`; results come back in
     /// the configurations' order.
-    static func runAll(_ configurations: [SimulationConfiguration], parallel: Bool) throws -> [SimulationResult] {
+    public static func runAll(_ configurations: [SimulationConfiguration], parallel: Bool = true) throws -> [SimulationResult] {
         let box = ReplicationBox(count: configurations.count)
         let work: @Sendable (Int) -> Void = { i in box.store(i, Result { try World(configurations[i]).run() }) }
         if parallel {

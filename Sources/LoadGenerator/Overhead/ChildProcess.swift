@@ -2,15 +2,15 @@ import Foundation
 
 /// A process the harness starts and watches from outside: its output until a line appears, its
 /// CPU time and resident memory from `/proc`, and a clean stop.
-final class ChildProcess: @unchecked Sendable {
-    let name: String
+public final class ChildProcess: @unchecked Sendable {
+    public let name: String
     private let process = Process()
     private let output = Pipe()
     private let lock = NSLock()
     private var seen = ""
 
     /// Starts `arguments[0]` with the rest, pinned to `cores` with `taskset` when given.
-    init(name: String, _ arguments: [String], cores: String? = nil) throws {
+    public init(name: String, _ arguments: [String], cores: String? = nil) throws {
         self.name = name
         let command = cores.map { ["taskset", "-c", $0] + arguments } ?? arguments
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -26,10 +26,10 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Everything it printed so far.
-    var printed: String { lock.withLock { seen } }
+    public var printed: String { lock.withLock { seen } }
 
     /// Waits until it prints something containing `needle`; what it printed by then.
-    func wait(for needle: String, timeout: Duration = .seconds(60)) async throws -> String {
+    public func wait(for needle: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
             let text = printed
@@ -40,13 +40,13 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.processIdentifier }
 
     /// CPU seconds it has run so far, all its threads: the scheduler's own nanosecond account
     /// (`/proc/<pid>/task/*/schedstat`), not the tick-sampled user and system times of
     /// `/proc/<pid>/stat`, which are too coarse for a few thousand calls. (Of the process
     /// `taskset` became: it executes the command in place.)
-    var cpuSeconds: Double {
+    public var cpuSeconds: Double {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         var nanoseconds = 0.0
         for task in tasks {
@@ -57,14 +57,14 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Resident memory in bytes, from `/proc/<pid>/status`.
-    var residentBytes: Int {
+    public var residentBytes: Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
 
     /// Asks it to stop (SIGTERM) and waits.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()

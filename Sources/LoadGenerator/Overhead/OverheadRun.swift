@@ -151,7 +151,7 @@ public enum OverheadRun {
     }
 
     /// The port that follows `marker` in `text`.
-    static func port(in text: String, after marker: String) throws -> Int {
+    public static func port(in text: String, after marker: String) throws -> Int {
         guard let range = text.range(of: marker), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
             throw OverheadFailure.childFailed("harness", "no port after \"\(marker)\" in: \(text)")
         }

@@ -170,7 +170,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func connect(_ connection: UpstreamConnectionID, to address: String) {
         let session = UpstreamSession(id: connection)
         upstreams.set(connection.rawValue, session)
-        guard let (host, port) = splitHostAndPort(address) else {
+        guard let (host, port) = splitHostAndPort(settings.upstreamAddresses[address] ?? address) else {
             // Not an address: the connect fails, as one to an unreachable host would.
             loop.execute { [self] in connectFinished(session, .failure(ChannelError.inappropriateOperationForState)) }
             return

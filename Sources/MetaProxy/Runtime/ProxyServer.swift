@@ -88,6 +88,15 @@ public final class ProxyServer: Sendable {
         return [CounterGroup(name: name, counters: core.namedCounters), CounterGroup(name: name + " runtime", counters: runtime.namedCounters)]
     }
 
+    /// Which protections and limits fired, and how often (breakers, ejections, local replies,
+    /// retries …), named as the simulator names them.
+    public func coverage() async -> [String: Int] {
+        await withCore { runtime in
+            let core = runtime.core!
+            return core.protectionCoverage.merging(core.counters.coverage, uniquingKeysWith: +)
+        }
+    }
+
     /// Whether the proxy answered or counted every request it accepted (the conservation law),
     /// as a result's invariant.
     public func conservation() async -> InvariantOutcome {

@@ -13,6 +13,11 @@ public struct ProxySettings: Sendable, Hashable {
     public var drainTimeout: Duration
     /// The core's random seed; nil draws one (tests fix it).
     public var seed: UInt64?
+    /// Where to reach upstream hosts instead of the address the configuration gives them
+    /// (configuration address → `host:port`). The configuration's address still names the host
+    /// everywhere else — in balancing, consistent hashing, stats — so production manifests run
+    /// against local stand-ins and decide exactly as they would there.
+    public var upstreamAddresses: [String: String] = [:]
 
     public init(maxDownstreamConnections: Int = 10_000, downstreamIdleTimeout: Duration? = .seconds(300),
                 writeBufferHighWatermark: Int = 1 << 20, writeBufferLowWatermark: Int = 256 << 10,

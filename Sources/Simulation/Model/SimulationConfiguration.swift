@@ -8,6 +8,9 @@ public struct SimulationConfiguration: Sendable {
     public var seed: UInt64
     /// Clients send until this simulated time; the run then drains what is in flight.
     public var duration: Duration
+    /// At most this many calls are sent in all (over every client, warm-up included); nil for
+    /// no limit. Sending stops at the limit or at ``duration``, whichever comes first.
+    public var callLimit: Int?
     /// Requests sent before this are left out of the results (they still run).
     public var warmUp: Duration
     /// At most this long after `duration` for in-flight requests to finish.

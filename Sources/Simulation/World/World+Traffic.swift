@@ -52,6 +52,11 @@ extension World {
     }
 
     func arrival(_ c: Int32) {
+        if let limit = config.callLimit {
+            // Past the limit the client stops: its arrival is dropped and no next one drawn.
+            guard callsStarted < limit else { return }
+            callsStarted += 1
+        }
         scheduleNextArrival(c, after: now)
         let choice = clients[Int(c)].mix.choose(&clients[Int(c)].choices)
         let template = Int32(clients[Int(c)].templateBase + choice)

@@ -51,6 +51,8 @@ final class World {
     // Results.
     @exclusivity(unchecked) var collector: ResultCollector
     @exclusivity(unchecked) var violations: [String] = []
+    /// Calls sent so far, counted only under a call limit.
+    @exclusivity(unchecked) var callsStarted = 0
     @exclusivity(unchecked) var outstanding = 0
     @exclusivity(unchecked) var peakOutstanding = 0
     @exclusivity(unchecked) var scaleEvents: [ScaleEvent] = []
@@ -201,26 +203,9 @@ final class World {
             let c = p.core.counters
             all.add(c)
             violations.append(contentsOf: p.core.invariantViolations().map { "proxy \(p.index): \($0)" })
-            for cluster in p.core.configuration.source.clusters {
-                if let b = p.core.circuitBreaker(cluster.name) {
-                    for r in CircuitBreaker.Resource.allCases where b.overflows(r) > 0 { coverage["breaker \(cluster.name) \(r)", default: 0] += b.overflows(r) }
-                }
-                if let od = p.core.outlierDetector(cluster.name) {
-                    for reason in OutlierDetector.EjectionReason.allCases where od.enforced[reason.rawValue] > 0 {
-                        coverage["ejection \(cluster.name) \(reason)", default: 0] += od.enforced[reason.rawValue]
-                    }
-                }
-            }
+            coverage.merge(p.core.protectionCoverage, uniquingKeysWith: +)
         }
-        for (name, n) in all.filterReplies where n > 0 { coverage["filter \(name)"] = n }
-        for kind in LocalReplyError.Kind.allCases where all.localReplies[Int(kind.rawValue)] > 0 {
-            coverage["local reply \(kind)"] = all.localReplies[Int(kind.rawValue)]
-        }
-        for (name, n) in [("retry", all.retries), ("per-try timeout", all.perTryTimeouts), ("request timeout", all.timeouts),
-                          ("connect failure", all.upstreamConnectFailures), ("reset", all.upstreamResets),
-                          ("global rate limit over limit", all.globalRateLimitOverLimit), ("mirror", all.mirrorsSent)] where n > 0 {
-            coverage[name] = n
-        }
+        coverage.merge(all.coverage, uniquingKeysWith: { _, counted in counted })
         if outstanding != 0 { violations.append("\(outstanding) calls were never answered") }
         if outstanding == 0, let b = byteCodecs, !(b.messageFrames.isEmpty && b.jobFrames.isEmpty && b.jobRequests.isEmpty) {
             violations.append("byte path: \(b.messageFrames.count + b.jobFrames.count + b.jobRequests.count) frames still held at the end")

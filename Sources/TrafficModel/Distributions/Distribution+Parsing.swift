@@ -6,6 +6,11 @@ import MetaProtocol
 public struct SyntaxError: Error, CustomStringConvertible, Equatable {
     public var text: String
     public var reason: String
+    public init(text: String, reason: String) {
+        self.text = text
+        self.reason = reason
+    }
+
     public var description: String { "\"\(text)\": \(reason)" }
 }
 

@@ -37,23 +37,32 @@ public enum ConfigurationLoader {
     /// Reads `files` (name and text). `protocolName` overrides the protocol the manifests name.
     public static func load(_ files: [(name: String, text: String)], protocolName: String? = nil) throws(ManifestErrors) -> Loaded {
         var r = ManifestReader(file: files.first?.name ?? "<none>")
-        var documents: [(file: String, kind: String, node: Node)] = []
+        var documents: [(file: String, node: Node)] = []
         for (name, text) in files {
             r.file = name
             do {
                 var sequence = try Yams.compose_all(yaml: text)
-                while let document = sequence.next() {
-                    guard document.mapping != nil else {
-                        r.fail(document, "", "expected a manifest (a mapping with kind and spec)")
-                        continue
-                    }
-                    let kind = document["kind"]?.scalar?.string ?? ""
-                    documents.append((name, kind, document))
-                }
+                while let document = sequence.next() { documents.append((name, document)) }
                 if let error = sequence.error { r.fail(nil, "", "not valid YAML: \(error)") }
             } catch {
                 r.fail(nil, "", "not valid YAML: \(error)")
             }
+        }
+        return try load(documents: documents, protocolName: protocolName, reader: r)
+    }
+
+    /// Reads manifests already parsed (a workload script's inline ones keep their places in the
+    /// script), after the problems `r` has already found.
+    static func load(documents parsed: [(file: String, node: Node)], protocolName: String?, reader: ManifestReader) throws(ManifestErrors) -> Loaded {
+        var r = reader
+        var documents: [(file: String, kind: String, node: Node)] = []
+        for (name, document) in parsed {
+            r.file = name
+            guard document.mapping != nil else {
+                r.fail(document, "", "expected a manifest (a mapping with kind and spec)")
+                continue
+            }
+            documents.append((name, document["kind"]?.scalar?.string ?? "", document))
         }
 
         var router: MetaRouterManifest?

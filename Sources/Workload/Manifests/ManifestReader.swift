@@ -25,6 +25,9 @@ struct ManifestReader {
         errors.append(ManifestError(file: file, line: node?.mark?.line, column: node?.mark?.column, path: path, reason: reason))
     }
 
+    /// An error another reader found.
+    mutating func append(_ error: ManifestError) { errors.append(error) }
+
     mutating func warn(_ node: Node?, _ path: String, _ reason: String) {
         let place = node?.mark.map { "\(file):\($0.line):\($0.column)" } ?? file
         warnings.append("\(place): \(path): \(reason)")
@@ -65,7 +68,11 @@ struct ManifestReader {
             } else if ignored.contains(key) {
                 warn(k, fieldPath, "accepted but not used by MetaProxyLab")
             } else {
-                fail(k, fieldPath, "unknown field (expected one of: \(known.joined(separator: ", ")))")
+                if let guess = Suggestion.closest(to: key, in: known + ignored) {
+                    fail(k, fieldPath, "unknown field; did you mean '\(guess)'?")
+                } else {
+                    fail(k, fieldPath, "unknown field (expected one of: \(known.joined(separator: ", ")))")
+                }
             }
         }
         return result

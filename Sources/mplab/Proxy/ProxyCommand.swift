@@ -68,12 +68,20 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("On exit, write every listener's counters as a result file (JSON).", valueName: "file"))
     var result: String?
 
+    @Option(name: .customLong("upstream-address"),
+            help: ArgumentHelp("Reach the configuration's host FROM at TO instead (repeatable); FROM still names it in balancing, hashing and stats.",
+                               valueName: "from=host:port"))
+    var upstreamAddresses: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func validate() throws {
         if configFiles.isEmpty && extraListeners.isEmpty { throw ValidationError("give --config FILE (and --listen), or --listener ADDRESS=FILE") }
         if eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        for a in upstreamAddresses where a.split(separator: "=").count != 2 {
+            throw ValidationError("--upstream-address \(a): expected FROM=host:port")
+        }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
     }
 
@@ -94,8 +102,12 @@ struct ProxyCommand: AsyncParsableCommand {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
-        let settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
+        var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
                                      drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
+        for a in upstreamAddresses {
+            let parts = a.split(separator: "=", maxSplits: 1).map(String.init)
+            settings.upstreamAddresses[parts[0]] = parts[1]
+        }
         // Everything that holds a listener is let go inside `serve`, before the loops stop: a
         // released listener frees its core on its loop.
         try await serve(specs, group: group, settings: settings, logger: logger)
@@ -151,10 +163,13 @@ struct ProxyCommand: AsyncParsableCommand {
             if seed == nil { command += ["--seed", "\(settings.seed!)"] }
             var run = RunResult(provenance: .current(seed: settings.seed!, commandLine: command, startedAt: started), driver: .sockets,
                                 window: MeasuredWindow(warmUpSeconds: 0, durationSeconds: seconds, endedAtSeconds: seconds), calls: CallCounts())
+            var coverage: [String: Int] = [:]
             for listener in listeners {
                 run.counters += await listener.server.counterGroups()
                 run.invariants.append(await listener.server.conservation())
+                coverage.merge(await listener.server.coverage(), uniquingKeysWith: +)
             }
+            run.coverage = coverage.keys.sorted().map { Counter(name: $0, value: coverage[$0]!) }
             try run.encoded().write(to: URL(fileURLWithPath: result))
             logger.info("result written", metadata: ["file": "\(result)"])
         }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import Results
 import TrafficModel
+import Workload
 
 /// `mplab serve`: synthetic upstream servers on real sockets.
 struct ServeCommand: AsyncParsableCommand {
@@ -30,13 +31,27 @@ struct ServeCommand: AsyncParsableCommand {
 
               --phase 30:error-rate=0.5 --phase 60:service-time=lognormal:20ms,10ms --phase 90:close
 
+            Hosts of a workload, with the behaviour the workload gives each (one port per \
+            host, named by its address; the hosts of one process share one behaviour):
+
+              mplab serve --workload Workloads/quickstart.yaml --host 10.1.0.1:9000 --host 10.1.0.2:9000
+
             Runs until SIGTERM or SIGINT, then prints what each port did (and with --result, \
             writes it as a result file).
             """
     )
 
-    @Option(name: .customLong("protocol"), help: "The protocol: dubbo, thrift, livepacket.")
-    var protocolName: String
+    @Option(name: .customLong("protocol"), help: "The protocol: dubbo, thrift, livepacket (a workload names its own).")
+    var protocolOption: String?
+
+    @Option(help: ArgumentHelp("Serve hosts of this workload script, as it describes them (with --host).", valueName: "file"))
+    var workload: String?
+
+    @Option(name: .customLong("host"), help: ArgumentHelp("A host of the workload to serve, by its address (repeatable).", valueName: "address"))
+    var workloadHosts: [String] = []
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("An override of the workload's values, as mplab run takes it (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
 
     @Option(help: ArgumentHelp("Ports: a list (20881,20882) or a range (20881-20890); 0 lets the system choose.", valueName: "ports"))
     var ports = "0"
@@ -86,9 +101,35 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event loops (threads).")
     var eventLoops = System.coreCount
 
+    func validate() throws {
+        if workload == nil && protocolOption == nil { throw ValidationError("give --protocol (or --workload with --host)") }
+        if workload != nil && workloadHosts.isEmpty { throw ValidationError("--workload needs the hosts to serve: --host ADDRESS") }
+    }
+
     func run() async throws {
-        let portNumbers = try Self.ports(ports)
-        let behaviour = try self.behaviour()
+        var protocolName = protocolOption ?? ""
+        var portNumbers = try Self.ports(ports)
+        var behaviour = try self.behaviour()
+        var names = self.names
+        if let workload {
+            let script: WorkloadScript
+            do {
+                script = try WorkloadReader.read(file: workload, overrides: overrides)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            let behaviours = try workloadHosts.map { address in
+                guard let cluster = script.cluster(of: address) else { throw ValidationError("--host \(address): the workload has no such host") }
+                return script.services.first { $0.cluster == cluster }?.behaviour(of: address) ?? HostBehaviour()
+            }
+            guard behaviours.allSatisfy({ $0 == behaviours[0] }) else {
+                throw ValidationError("the hosts \(workloadHosts.joined(separator: ", ")) behave differently: serve them from separate processes")
+            }
+            behaviour = behaviours[0]
+            protocolName = script.proxy.configuration.protocolName
+            portNumbers = Array(repeating: 0, count: workloadHosts.count)
+            names = workloadHosts.joined(separator: ",")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         let server = try await SyntheticServer.start(protocolName: protocolName, host: host, ports: portNumbers, behaviour: behaviour, group: group, seed: seed,
                                                      names: names.map { $0.split(separator: ",").map(String.init) })

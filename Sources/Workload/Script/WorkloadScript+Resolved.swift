@@ -1,0 +1,127 @@
+import MetaProtocol
+import TrafficModel
+
+extension WorkloadScript {
+    /// Every value the run will use, defaults included, in the workload's own terms: what
+    /// `mplab run --dry-run` prints, and what a report keeps so a reader sees what ran.
+    public var resolvedDescription: String {
+        var out: [String] = []
+        func line(_ indent: Int, _ text: String) { out.append(String(repeating: "  ", count: indent) + text) }
+        func d(_ x: Duration) -> String { Expectation.duration(x.seconds) }
+        func dist(_ x: Distribution) -> String {
+            switch x {
+            case .constant(let v): Expectation.duration(v)
+            case .exponential(let m): "exp:\(Expectation.duration(m))"
+            case .lognormal(let m, let s): "lognormal:\(Expectation.duration(m)),\(Expectation.duration(s))"
+            case .uniform(let l, let h): "uniform:\(Expectation.duration(l)),\(Expectation.duration(h))"
+            case .empirical(let b, _): "empirical (\(b.count) buckets)"
+            }
+        }
+        line(0, "name: \(name)")
+        line(0, "description: \(summary)")
+        line(0, "mode: \(mode.rawValue)")
+        line(0, "seed: \(seed)")
+        line(0, "duration: \(d(duration))")
+        line(0, "calls: \(callLimit.map(String.init) ?? "no limit")")
+        line(0, "warmUp: \(d(warmUp))")
+        line(0, "drain: \(d(drainLimit))")
+        line(0, "protocol: \(proxy.configuration.protocolName)")
+        line(0, "proxy:")
+        line(1, "manifests: [\(proxy.manifestFiles.joined(separator: ", "))]")
+        line(1, "inline: \(proxy.inlineManifests == nil ? "none" : "yes")")
+        line(1, "instances: \(proxy.instances)")
+        line(1, "routes:")
+        for route in proxy.configuration.routes {
+            let match = route.match.map { "\($0.attribute) \($0.invert ? "not " : "")\($0.match)" }.joined(separator: ", ")
+            let to = route.destinations.map { "\($0.cluster)\($0.subset.map { "/\($0)" } ?? "") ×\($0.weight)" }.joined(separator: ", ")
+            line(2, "- \(route.name.isEmpty ? "(unnamed)" : route.name): match [\(match)] → \(to); timeout \(d(route.timeout ?? RouteConfiguration.defaultTimeout))"
+                 + (route.retry.map { "; retries \($0.numRetries)" } ?? "") + (route.mirrors.isEmpty ? "" : "; \(route.mirrors.count) mirror(s)"))
+        }
+        line(1, "clusters:")
+        for c in proxy.configuration.clusters {
+            line(2, "- \(c.name): \(c.loadBalancer), \(c.hosts.count) hosts, breaker \(c.circuitBreaker), outlier detection \(c.outlierDetection.map { "\($0)" } ?? "off")")
+            for h in c.hosts {
+                let labels = h.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                line(3, "- \(h.address) weight \(h.weight)\(labels.isEmpty ? "" : " labels \(labels)")\(h.locality.isEmpty ? "" : " locality \(h.locality)") priority \(h.priority)")
+            }
+            for s in c.subsets { line(3, "subset \(s.name): \(s.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))") }
+        }
+        if let l = proxy.configuration.localRateLimit {
+            line(1, "localRateLimit: \(l.tokenBucket.map { "\($0)" } ?? "none") with \(l.conditions.count) condition(s)")
+            for c in l.conditions { line(2, "- \(c.match.map { "\($0.attribute) \($0.match)" }.joined(separator: ", ")): \(c.tokenBucket)") }
+        }
+        if let g = proxy.configuration.globalRateLimit {
+            line(1, "globalRateLimit: domain \(g.domain), timeout \(d(g.timeout)), on failure \(g.denyOnFailure ? "deny" : "allow")")
+        }
+        line(0, "services:")
+        for c in proxy.configuration.clusters {
+            let s = services.first { $0.cluster == c.name } ?? ServiceModel(cluster: c.name, behaviour: HostBehaviour())
+            line(1, "\(c.name):\(services.contains { $0.cluster == c.name } ? "" : " (not in the workload: the default host)")")
+            describe(s.behaviour, 2, &out, dist)
+            for (address, b) in s.overrides.sorted(by: { $0.key < $1.key }) {
+                line(2, "host \(address):")
+                describe(b, 3, &out, dist)
+            }
+        }
+        line(0, "network:")
+        line(1, "clientToProxy: \(dist(network.clientToProxy)) one way")
+        line(1, "proxyToHost: \(dist(network.proxyToHost)) one way")
+        line(1, "bandwidth: \(network.bandwidth.map { "\(ByteSize.describe(Int($0)))/s" } ?? "no limit")")
+        line(1, "fromDirectPath: \(network.fromDirectPath)")
+        line(0, "clients:")
+        for c in clients {
+            line(1, "- name: \(c.name)")
+            line(2, "arrivals: \(c.arrivals)")
+            line(2, "payload: \(c.payloadDistribution.map { "\($0) bytes" } ?? c.payloadSizes.map(ByteSize.describe).joined(separator: ", "))")
+            line(2, "instance: \(c.proxyInstance.map(String.init) ?? "all in turn")")
+            line(2, "mix:")
+            for t in c.mix {
+                line(3, "- weight \(Expectation.number(t.weight))\(t.oneway ? " oneway" : ""): \(t.attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+            }
+        }
+        line(0, "faults:\(faults.isEmpty ? " none" : "")")
+        for f in faults { line(1, "- at \(d(f.at)): \(f.fault)") }
+        if let a = autoscaling {
+            line(0, "autoscaling: \(a.cluster) +\(a.hostsPerStep) hosts when rate-limited calls in \(d(a.window)) pass \(a.threshold), after \(d(a.provisioningDelay)), up to \(a.maxHosts)")
+        }
+        if let s = rateLimitService {
+            line(0, "rateLimitService: \(s.bucket), latency \(dist(s.latency)), failure probability \(Expectation.number(s.failureProbability))")
+        }
+        line(0, "real:")
+        line(1, "rateScale: \(Expectation.number(real.rateScale))")
+        line(1, "duration: \(real.duration.map(d) ?? "the workload's (\(d(duration)))")")
+        line(1, "connections: \(real.connections)")
+        line(1, "requestTimeout: \(d(real.requestTimeout))")
+        line(1, "proxyEventLoops: \(real.proxyEventLoops)")
+        if let o = overhead {
+            line(0, "overhead:")
+            line(1, "protocol: \(o.protocolName)")
+            line(1, "sizes: [\(o.sizes.map(ByteSize.describe).joined(separator: ", "))]")
+            line(1, "rounds: \(o.rounds) of \(d(o.roundDuration)) per path and size, at \(Expectation.number(o.rate))/s on \(o.connections) connection(s)")
+            line(1, "haproxy: \(o.haproxy)")
+        } else {
+            line(0, "overhead: none")
+        }
+        line(0, "replications: \(replications)")
+        line(0, "timeSeriesInterval: \(d(timeSeriesInterval))")
+        line(0, "expectations:")
+        for e in expectations { line(1, "- \(e.text)") }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private func describe(_ b: HostBehaviour, _ indent: Int, _ out: inout [String], _ dist: (Distribution) -> String) {
+        let pad = String(repeating: "  ", count: indent)
+        out.append(pad + "workers: \(b.workers.map(String.init) ?? "unlimited")")
+        out.append(pad + "queueLimit: \(b.queueLimit.map(String.init) ?? "unlimited")")
+        out.append(pad + "serviceTime: \(dist(b.serviceTime))")
+        for m in b.serviceTimeByMethod { out.append(pad + "method \(m.method): \(dist(m.serviceTime))") }
+        out.append(pad + "secondsPerByte: \(b.secondsPerByte)")
+        out.append(pad + "errors: \(b.errors.isEmpty ? "none" : b.errors.map { "\($0.category) \(Expectation.number($0.probability))" }.joined(separator: ", "))")
+        switch b.responseSize {
+        case .echo: out.append(pad + "response: echo")
+        case .sized(let d): out.append(pad + "response: \(d) bytes")
+        }
+        out.append(pad + "speed: \(Expectation.number(b.speedFactor))")
+        for p in b.phases { out.append(pad + "phase at \(Expectation.duration(p.at.seconds)): \(p)") }
+    }
+}
