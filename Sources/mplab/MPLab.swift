@@ -8,10 +8,14 @@ struct MPLab: AsyncParsableCommand {
         commandName: "mplab",
         abstract: "MetaProxyLab: prove how an RPC proxy behaves and what it costs.",
         discussion: """
-            mplab runs the MetaProtocol proxy on real sockets (proxy), synthetic upstream \
-            servers for it (serve) and load against either (load), checks its runtime (doctor), \
-            and decodes captured Dubbo, Thrift and LivePacket frames (decode).
+            mplab runs workload scripts and writes their reports (run, validate, list, report, \
+            compare); runs the MetaProtocol proxy on real sockets (proxy), synthetic upstream \
+            servers for it (serve) and load against either (load, overhead, merge); checks its \
+            runtime (doctor); and decodes captured Dubbo, Thrift and LivePacket frames (decode).
+
+              mplab run Workloads/quickstart.yaml
             """,
-        subcommands: [ProxyCommand.self, ServeCommand.self, LoadCommand.self, OverheadCommand.self, MergeCommand.self, DoctorCommand.self, DecodeCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, ListCommand.self, ReportCommand.self, CompareCommand.self,
+                      ProxyCommand.self, ServeCommand.self, LoadCommand.self, OverheadCommand.self, MergeCommand.self, DoctorCommand.self, DecodeCommand.self]
     )
 }

@@ -42,7 +42,7 @@ public struct ExpectationCheck {
             // An operand naming no driver and reading no overhead figure is checked on each driver.
             let drivers: [Expectation.Driver?] = operand.drivers.isEmpty && !readsOverheadOnly(operand) ? ran.map { $0 } : [nil]
             return drivers.map { d in
-                let subject = d?.rawValue ?? (operand.drivers.isEmpty ? "overhead" : operand.drivers.sorted { $0.rawValue > $1.rawValue }.map(\.rawValue).joined(separator: " / "))
+                let subject = d?.rawValue ?? (operand.drivers.isEmpty ? "overhead" : Self.drivers(in: operand).joined(separator: " / "))
                 do {
                     let v = try value(operand, defaultDriver: d)
                     let isDuration = isDuration(operand)
@@ -53,6 +53,15 @@ public struct ExpectationCheck {
                     return missing(e, subject: subject, "\(error)")
                 }
             }
+        }
+    }
+
+    /// The drivers an operand names, in the order written.
+    static func drivers(in o: Expectation.Operand) -> [String] {
+        switch o {
+        case .metric(.added, _): ["overhead"]
+        case .metric(_, let d): [d?.rawValue ?? "each"]
+        case .ratio(let a, let b): drivers(in: a) + drivers(in: b)
         }
     }
 

@@ -40,7 +40,7 @@ enum RealRun {
                 hostResults.append(resultFile)
                 var arguments = [mplab, "serve", "--workload", script.file, "--seed", "\(seed)", "--result", resultFile, "--event-loops", "1"]
                 for o in overrides { arguments += ["--set", o] }
-                for h in group.hosts { arguments += ["--host", h] }
+                for h in group.hosts { arguments += ["--workload-host", h] }
                 let child = try ChildProcess(name: "mplab serve (\(group.hosts.joined(separator: ", ")))", arguments)
                 children.append(child)
                 var output = try await child.wait(for: "serving \(protocolName) on")

@@ -123,7 +123,8 @@ extension Expectation {
                 let parts = rest.components(separatedBy: separator)
                 guard parts.count == 2 else { break }
                 let mid = try value(parts[0], in: text), half = try value(parts[1], in: text)
-                return .between(mid - half, mid + half)
+                guard half >= 0 else { throw SyntaxError(text: text, reason: "the ± part must be 0 or more") }
+                return .around(mid, half)
             }
             for separator in ["..", "–"] where rest.contains(separator) {
                 let parts = rest.components(separatedBy: separator)

@@ -126,7 +126,10 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
         case below(Double, inclusive: Bool)
         case above(Double, inclusive: Bool)
         case equal(Double)
+        /// Within a range, written `lo..hi`.
         case between(Double, Double)
+        /// Within `half` of `mid`, written `mid ± half`.
+        case around(Double, Double)
 
         public func holds(_ v: Double) -> Bool {
             switch self {
@@ -134,6 +137,7 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
             case .above(let b, let inclusive): inclusive ? v >= b : v > b
             case .equal(let b): v == b
             case .between(let lo, let hi): v >= lo && v <= hi
+            case .around(let mid, let half): abs(v - mid) <= half * (1 + 1e-12)
             }
         }
 
@@ -146,10 +150,8 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
             case .below(let b, let i): return "\(i ? "≤" : "<") \(f(b))"
             case .above(let b, let i): return "\(i ? "≥" : ">") \(f(b))"
             case .equal(let b): return "= \(f(b))"
-            case .between(let lo, let hi):
-                let mid = (lo + hi) / 2, half = (hi - lo) / 2
-                let symmetric = Expectation.number(mid).count <= 6 && Expectation.number(half).count <= 6
-                return symmetric && half > 0 ? "\(f(mid)) ± \(f(half))" : "\(f(lo))–\(f(hi))"
+            case .between(let lo, let hi): return "\(f(lo))–\(f(hi))"
+            case .around(let mid, let half): return "\(f(mid)) ± \(f(half))"
             }
         }
     }

@@ -80,7 +80,7 @@ extension WorkloadScript {
             }
         }
         line(0, "faults:\(faults.isEmpty ? " none" : "")")
-        for f in faults { line(1, "- at \(d(f.at)): \(f.fault)") }
+        for f in faults { line(1, "- at \(d(f.at)): \(Self.describe(f.fault))") }
         if let a = autoscaling {
             line(0, "autoscaling: \(a.cluster) +\(a.hostsPerStep) hosts when rate-limited calls in \(d(a.window)) pass \(a.threshold), after \(d(a.provisioningDelay)), up to \(a.maxHosts)")
         }
@@ -107,6 +107,18 @@ extension WorkloadScript {
         line(0, "expectations:")
         for e in expectations { line(1, "- \(e.text)") }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    static func describe(_ fault: Fault) -> String {
+        switch fault {
+        case .crash(let h): "crash \(h)"
+        case .restart(let h): "restart \(h)"
+        case .slowDown(let h, let factor): factor == 1 ? "\(h) back to its speed" : "\(h) \(Expectation.number(factor))× slower"
+        case .errorBurst(let h, let p): p.map { "\(h) answers errors with probability \(Expectation.number($0))" } ?? "\(h) back to its own errors"
+        case .partition(let h): "partition \(h)"
+        case .heal(let h): "heal \(h)"
+        case .addedLatency(let s): s == 0 ? "added latency removed" : "\(Expectation.duration(s)) added on every proxy-to-host link"
+        }
     }
 
     private func describe(_ b: HostBehaviour, _ indent: Int, _ out: inout [String], _ dist: (Distribution) -> String) {

@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             Hosts of a workload, with the behaviour the workload gives each (one port per \
             host, named by its address; the hosts of one process share one behaviour):
 
-              mplab serve --workload Workloads/quickstart.yaml --host 10.1.0.1:9000 --host 10.1.0.2:9000
+              mplab serve --workload Workloads/quickstart.yaml --workload-host 10.1.0.1:9000 --workload-host 10.1.0.2:9000
 
             Runs until SIGTERM or SIGINT, then prints what each port did (and with --result, \
             writes it as a result file).
@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve hosts of this workload script, as it describes them (with --host).", valueName: "file"))
     var workload: String?
 
-    @Option(name: .customLong("host"), help: ArgumentHelp("A host of the workload to serve, by its address (repeatable).", valueName: "address"))
+    @Option(name: .customLong("workload-host"), help: ArgumentHelp("A host of the workload to serve, by its address (repeatable).", valueName: "address"))
     var workloadHosts: [String] = []
 
     @Option(name: .customLong("set"), help: ArgumentHelp("An override of the workload's values, as mplab run takes it (repeatable).", valueName: "key=value"))
@@ -103,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if workload == nil && protocolOption == nil { throw ValidationError("give --protocol (or --workload with --host)") }
-        if workload != nil && workloadHosts.isEmpty { throw ValidationError("--workload needs the hosts to serve: --host ADDRESS") }
+        if workload != nil && workloadHosts.isEmpty { throw ValidationError("--workload needs the hosts to serve: --workload-host ADDRESS") }
     }
 
     func run() async throws {
@@ -119,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
             let behaviours = try workloadHosts.map { address in
-                guard let cluster = script.cluster(of: address) else { throw ValidationError("--host \(address): the workload has no such host") }
+                guard let cluster = script.cluster(of: address) else { throw ValidationError("--workload-host \(address): the workload has no such host") }
                 return script.services.first { $0.cluster == cluster }?.behaviour(of: address) ?? HostBehaviour()
             }
             guard behaviours.allSatisfy({ $0 == behaviours[0] }) else {
