@@ -48,7 +48,7 @@ public enum WorkloadRunner {
         let source = (try? Data(contentsOf: URL(fileURLWithPath: script.file))).map {
             WorkloadSource(path: script.file, hash: "xxh64:" + String(format: "%016llx", XXHash64.hash([UInt8]($0))))
         }
-        let real = script.mode != .simulate || script.overhead != nil
+        let real = (script.mode != .simulate && !script.clients.isEmpty) || script.overhead != nil
         var outcome = WorkloadResult(
             workload: script.name, summary: script.summary, mode: script.mode.rawValue,
             provenance: .current(seed: script.seed, workload: source, commandLine: options.commandLine, startedAt: real ? Date() : nil),
@@ -60,7 +60,8 @@ public enum WorkloadRunner {
 
         do {
             var directRoundTrip: Double?
-            if script.mode != .simulate {
+            let drivers = !script.clients.isEmpty
+            if drivers && script.mode != .simulate {
                 progress(Progress(phase: "real", fraction: 0, detail: "starting hosts and proxy"))
                 let r = try await RealRun.run(script, mplab: options.mplab, seed: script.seed, overrides: options.overrides, folder: folder, log: log) { f, d in
                     progress(Progress(phase: "real", fraction: f, detail: d))
@@ -70,7 +71,7 @@ public enum WorkloadRunner {
                 outcome.parts.append(RunPart(role: .real, name: "real", result: r.result))
                 try Task.checkCancellation()
             }
-            if script.mode != .real {
+            if drivers && script.mode != .real {
                 progress(Progress(phase: "simulate", fraction: 0, detail: "\(options.replications ?? script.replications) replication(s)"))
                 var network: NetworkModel?
                 if let rtt = directRoundTrip, script.network.fromDirectPath {

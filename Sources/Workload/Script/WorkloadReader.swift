@@ -90,18 +90,29 @@ public enum WorkloadReader {
         }
         if script.warmUp >= script.duration { r.fail(root["warmUp"] ?? root, "warmUp", "the warm-up (\(script.warmUp)) must end before the duration (\(script.duration))") }
 
+        // A workload of the overhead round alone needs neither a mesh nor clients.
+        let roundOnly = overheadNode != nil && clientsNode == nil && proxyNode == nil
         // The proxy first: the rest refers to its clusters and hosts.
-        let loaded = readProxy(proxyNode, protocolName: protocolName, directory: directory, &script, &r)
+        let loaded = roundOnly ? nil : readProxy(proxyNode, protocolName: protocolName, directory: directory, &script, &r)
+        if roundOnly { script.proxy.configuration.protocolName = protocolName ?? "livepacket" }
         script.proxy.configuration = loaded?.configuration ?? script.proxy.configuration
         script.warnings += loaded?.warnings ?? []
         let clusters = script.proxy.configuration.clusters
         if let servicesNode { script.services = readServices(servicesNode, clusters: clusters, &r) }
-        if let clientsNode { script.clients = readClients(clientsNode, &r) } else { r.fail(root, "clients", "a workload needs clients (who calls, how often, with what)") }
+        if let clientsNode { script.clients = readClients(clientsNode, &r) } else if !roundOnly {
+            r.fail(root, "clients", "a workload needs clients (who calls, how often, with what), or only an overhead round")
+        }
         if let faultsNode { script.faults = readFaults(faultsNode, hosts: clusters.flatMap { $0.hosts.map(\.address) }, &r) }
         if let autoscalingNode { script.autoscaling = readAutoscaling(autoscalingNode, clusters: clusters.map(\.name), &r) }
         if let rateLimitNode { script.rateLimitService = readRateLimitService(rateLimitNode, &r) }
         if let overheadNode { script.overhead = readOverhead(overheadNode, protocolName: script.proxy.configuration.protocolName, &r) }
         if let expectationsNode { script.expectations = readExpectations(expectationsNode, mode: script.mode, overhead: script.overhead, &r) }
+        if roundOnly, let d = script.expectations.first(where: { e in
+            if case .value(let o, _) = e.check { return !o.drivers.isEmpty || !Self.addedSizesOnly(o) }
+            return true
+        }) {
+            r.fail(expectationsNode ?? root, "expectations", "\"\(d.text)\" reads a simulated or real run, but this workload has only an overhead round")
+        }
         if script.proxy.configuration.globalRateLimit != nil && script.rateLimitService == nil && script.mode != .real {
             script.warnings.append("\(file): the proxy has a global rate limit but the workload no rateLimitService: simulated calls under it follow the failure mode")
         }
@@ -223,6 +234,15 @@ public enum WorkloadReader {
             }
         }
         return out
+    }
+
+    /// Whether the operand reads only the overhead round.
+    static func addedSizesOnly(_ operand: Expectation.Operand) -> Bool {
+        switch operand {
+        case .metric(.added, _): true
+        case .metric: false
+        case .ratio(let a, let b): addedSizesOnly(a) && addedSizesOnly(b)
+        }
     }
 
     private static func addedSizes(_ operand: Expectation.Operand) -> [Int] {
