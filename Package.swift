@@ -208,7 +208,11 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkloadTests",
-            dependencies: ["Workload", "MetaProtocol"]
+            dependencies: ["Workload", "MetaProtocol", "TrafficModel"]
+        ),
+        .testTarget(
+            name: "RunnerTests",
+            dependencies: ["Runner", "Reporting", "Workload", "Results", "TrafficModel", "MetaProtocol"]
         ),
         .testTarget(
             name: "MetaProtocolCodecsTests",

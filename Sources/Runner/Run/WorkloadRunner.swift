@@ -20,10 +20,13 @@ public enum WorkloadRunner {
         /// Run only this slice of the replications (`--shard i/N`): replications i, i+N, ….
         public var shard: LoadPlan.Shard
         public var commandLine: [String]
+        /// Run the overhead round when the workload has one (tests of the simulated parts skip it).
+        public var runOverhead: Bool
 
         public init(mplab: String, overrides: [String] = [], replications: Int? = nil, shard: LoadPlan.Shard = .whole,
-                    commandLine: [String] = CommandLine.arguments) {
+                    commandLine: [String] = CommandLine.arguments, runOverhead: Bool = true) {
             self.mplab = mplab
+            self.runOverhead = runOverhead
             self.overrides = overrides
             self.replications = replications
             self.shard = shard
@@ -86,7 +89,7 @@ public enum WorkloadRunner {
                 progress(Progress(phase: "simulate", fraction: 1, detail: "\(parts.count) run(s)"))
                 try Task.checkCancellation()
             }
-            if let o = script.overhead {
+            if let o = script.overhead, options.runOverhead {
                 progress(Progress(phase: "overhead", fraction: 0, detail: "direct, proxy\(o.haproxy ? ", HAProxy" : "") at \(o.sizes.map(ByteSize.describe).joined(separator: ", "))"))
                 let plan = OverheadPlan(mplab: options.mplab, protocolName: o.protocolName, sizes: o.sizes, rounds: o.rounds, roundDuration: o.roundDuration,
                                         rate: o.rate, connections: o.connections, haproxy: o.haproxy, calibrationSource: nil, saturation: .zero, seed: script.seed)

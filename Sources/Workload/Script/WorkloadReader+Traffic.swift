@@ -178,7 +178,7 @@ extension WorkloadReader {
             do {
                 sizes.append(try ByteSize.parse(s))
             } catch {
-                r.fail(item, p, error.reason)
+                r.fail(item, p, error.description)
             }
         }
         if sizes.isEmpty && r.errors.isEmpty { r.fail(node, path, "expected at least one payload size") }

@@ -88,7 +88,7 @@ public enum WorkloadReader {
             default: break
             }
         }
-        if script.warmUp >= script.duration { r.fail(root["warmUp"] ?? root, "warmUp", "the warm-up (\(script.warmUp)) must end before the duration (\(script.duration))") }
+        if script.warmUp >= script.duration { r.fail(root["warmUp"] ?? root, "warmUp", "the warm-up (\(Expectation.duration(script.warmUp.seconds))) must end before the duration (\(Expectation.duration(script.duration.seconds)))") }
 
         // A workload of the overhead round alone needs neither a mesh nor clients.
         let roundOnly = overheadNode != nil && clientsNode == nil && proxyNode == nil

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// `mplab run` and its neighbours as a user runs them: exit codes, messages, report folders.
+@Suite("mplab run, validate, list, compare")
+struct RunCommandTests {
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static func mplab(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mplabExecutable)
+        process.arguments = arguments
+        process.currentDirectoryURL = clone
+        let out = FileManager.default.temporaryDirectory.appending(path: "mplab-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        FileManager.default.createFile(atPath: out.path + ".out", contents: nil)
+        FileManager.default.createFile(atPath: out.path + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: out.path + ".out")
+            try? FileManager.default.removeItem(atPath: out.path + ".err")
+        }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out.path + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: out.path + ".err"))
+        try process.run()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: try String(contentsOfFile: out.path + ".out", encoding: .utf8),
+                       errors: try String(contentsOfFile: out.path + ".err", encoding: .utf8))
+    }
+
+    static func temporary() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appending(path: "mplab-run-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static let workload = """
+        # A two-host mesh for the command's tests.
+        seed: 4
+        duration: 3s
+        proxy:
+          inline:
+            - apiVersion: mplab.io/v1alpha1
+              kind: ProxyConfig
+              spec:
+                protocol: dubbo
+                clusters: [{ name: svc, hosts: ["10.0.0.1:20880", "10.0.0.2:20880"] }]
+                routes: [{ name: all, route: [{ destination: { host: svc } }] }]
+        clients:
+          - name: c
+            arrivals: constant 100/s
+            mix: [{ attributes: { interface: org.example.E, method: call } }]
+        expectations:
+          - calls == 300
+        """
+
+    @Test func exitStatusSaysPassFailOrBadFile() throws {
+        let dir = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appending(path: "good.yaml"), failing = dir.appending(path: "failing.yaml"), bad = dir.appending(path: "bad.yaml")
+        try Self.workload.write(to: good, atomically: true, encoding: .utf8)
+        try Self.workload.replacingOccurrences(of: "calls == 300", with: "calls == 301").write(to: failing, atomically: true, encoding: .utf8)
+        try Self.workload.replacingOccurrences(of: "    arrivals:", with: "    arivals:").write(to: bad, atomically: true, encoding: .utf8)
+        let reports = dir.appending(path: "reports").path
+
+        let pass = try Self.mplab(["run", good.path, "--reports", reports])
+        #expect(pass.status == 0, "\(pass.errors)")
+        #expect(pass.output.contains("calls == 300") && pass.output.contains("all 1 expectation(s) hold"))
+        #expect(FileManager.default.fileExists(atPath: reports + "/good/seed-4/report.html"))
+
+        let fail = try Self.mplab(["run", failing.path, "--reports", reports])
+        #expect(fail.status == 1)
+        #expect(fail.output.contains("calls == 301") && fail.output.contains("300  (expected = 301)   FAIL"), "names it with the measured value: \(fail.output)")
+
+        let refused = try Self.mplab(["run", good.path, bad.path, "--reports", reports])
+        #expect(refused.status == 2, "a bad file stops every run before it starts")
+        #expect(refused.errors.contains("\(bad.path):14:5: clients[0].arivals: unknown field; did you mean 'arrivals'?"))
+        #expect(!refused.output.contains("good (simulate"), "nothing ran")
+
+        let validate = try Self.mplab(["validate", good.path, bad.path])
+        #expect(validate.status == 2 && validate.output.contains("good.yaml: ok"))
+    }
+
+    @Test func dryRunShowsEveryValueAndRunsNothing() throws {
+        let dir = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appending(path: "w.yaml")
+        try Self.workload.write(to: file, atomically: true, encoding: .utf8)
+        let r = try Self.mplab(["run", file.path, "--dry-run", "--seed", "77", "--set", "duration=9s", "--reports", dir.appending(path: "r").path])
+        #expect(r.status == 0)
+        #expect(r.output.contains("seed: 77") && r.output.contains("duration: 9 s") && r.output.contains("warmUp: 0") && r.output.contains("workers: 1"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appending(path: "r").path))
+    }
+
+    @Test func listAndCompare() throws {
+        let list = try Self.mplab(["list"])
+        #expect(list.status == 0)
+        #expect(list.output.contains("Workloads/quickstart.yaml") && list.output.contains("The talk's 20/80 split"))
+        #expect(!list.output.contains("kubernetes"), "manifests beside the workloads are not listed")
+
+        let dir = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appending(path: "w.yaml")
+        try Self.workload.write(to: file, atomically: true, encoding: .utf8)
+        let reports = dir.appending(path: "r").path
+        #expect(try Self.mplab(["run", file.path, "--reports", reports]).status == 0)
+        #expect(try Self.mplab(["run", file.path, "--reports", reports, "--seed", "5"]).status == 0)
+        let compare = try Self.mplab(["compare", reports + "/w/seed-4", reports + "/w/seed-5"])
+        #expect(compare.status == 0, "\(compare.errors)")
+        #expect(compare.output.contains("simulated latency p50") && compare.output.contains("B / A"))
+        #expect(compare.output.contains("calls == 300 [simulated]: A pass (300), B pass (300)"))
+        let rerender = try Self.mplab(["report", reports + "/w/seed-4"])
+        #expect(rerender.status == 0 && rerender.output.contains("all 1 expectation(s) hold"))
+    }
+}
