@@ -1,4 +1,5 @@
 import Foundation
+import Results
 import Testing
 
 /// `mplab run` and its neighbours as a user runs them: exit codes, messages, report folders.
@@ -81,6 +82,25 @@ struct RunCommandTests {
 
         let validate = try Self.mplab(["validate", good.path, bad.path])
         #expect(validate.status == 2 && validate.output.contains("good.yaml: ok"))
+    }
+
+    @Test func replicationShardsMergeIntoTheWholeRun() throws {
+        let dir = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appending(path: "w.yaml")
+        try Self.workload.write(to: file, atomically: true, encoding: .utf8)
+        let reports = dir.appending(path: "r").path
+        #expect(try Self.mplab(["run", file.path, "--replications", "4", "--reports", reports]).status == 0)
+        for i in 0..<2 { #expect(try Self.mplab(["run", file.path, "--replications", "4", "--shard", "\(i)/2", "--reports", reports]).status == 0) }
+        let merged = try Self.mplab(["merge", reports + "/w/seed-4/shard-0-of-2", reports + "/w/seed-4/shard-1-of-2", "--output", reports + "/merged"])
+        #expect(merged.status == 0, "\(merged.errors)")
+        let whole = try WorkloadResult.decode(Data(contentsOf: URL(fileURLWithPath: reports + "/w/seed-4/result.json")))
+        let pooled = try WorkloadResult.decode(Data(contentsOf: URL(fileURLWithPath: reports + "/merged/result.json")))
+        // The same runs, whatever command line ran them.
+        func runs(_ r: WorkloadResult) -> [RunResult] { r.parts.map { var x = $0.result; x.provenance.commandLine = []; return x } }
+        #expect(pooled.parts.map(\.name) == whole.parts.map(\.name))
+        #expect(runs(pooled) == runs(whole), "the shards' replications are the whole run's, in order")
+        #expect(pooled.figures == whole.figures && pooled.expectations == whole.expectations)
     }
 
     @Test func dryRunShowsEveryValueAndRunsNothing() throws {

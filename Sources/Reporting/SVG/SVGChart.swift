@@ -29,7 +29,7 @@ public enum SVGChart {
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 720.0, height = 320.0
-    static let left = 70.0, right = 20.0, top = 36.0, bottom = 48.0
+    static let left = 70.0, right = 20.0, top = 64.0, bottom = 48.0
 
     /// A line chart. With `logX`, x is drawn on a log scale (percentile spectra).
     public static func lines(id: String, title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false,
@@ -57,8 +57,8 @@ public enum SVGChart {
             let color = palette[i % palette.count]
             let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             svg += "<polyline fill='none' stroke='\(color)' stroke-width='2' points='\(path)'><title>\(escape(s.name))</title></polyline>"
-            svg += "<rect x='\(f(left + 10 + Double(i % 3) * 220))' y='\(f(top - 26 + Double(i / 3) * 14))' width='10' height='10' fill='\(color)'/>"
-            svg += "<text x='\(f(left + 24 + Double(i % 3) * 220))' y='\(f(top - 17 + Double(i / 3) * 14))' font-size='11'>\(escape(s.name))</text>"
+            svg += "<rect x='\(f(left + 10 + Double(i % 3) * 220))' y='\(f(24 + Double(i / 3) * 14))' width='10' height='10' fill='\(color)'/>"
+            svg += "<text x='\(f(left + 24 + Double(i % 3) * 220))' y='\(f(33 + Double(i / 3) * 14))' font-size='11'>\(escape(s.name))</text>"
         }
         return svg + "</svg>"
     }
@@ -83,8 +83,8 @@ public enum SVGChart {
             svg += "<text x='\(f(gx + groupWidth * 0.4))' y='\(f(top + ph + 18))' text-anchor='middle' font-size='11'>\(escape(group.label))</text>"
         }
         for (i, name) in seriesNames.enumerated() {
-            svg += "<rect x='\(f(left + 10 + Double(i) * 160))' y='\(f(top - 26))' width='10' height='10' fill='\(palette[i % palette.count])'/>"
-            svg += "<text x='\(f(left + 24 + Double(i) * 160))' y='\(f(top - 17))' font-size='11'>\(escape(name))</text>"
+            svg += "<rect x='\(f(left + 10 + Double(i % 4) * 160))' y='\(f(24 + Double(i / 4) * 14))' width='10' height='10' fill='\(palette[i % palette.count])'/>"
+            svg += "<text x='\(f(left + 24 + Double(i % 4) * 160))' y='\(f(33 + Double(i / 4) * 14))' font-size='11'>\(escape(name))</text>"
         }
         return svg + "</svg>"
     }

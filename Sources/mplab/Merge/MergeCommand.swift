@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import Reporting
 import Results
+import Runner
+import Workload
 
 /// `mplab merge`: the results of a load's slices as one.
 struct MergeCommand: ParsableCommand {
@@ -13,6 +16,11 @@ struct MergeCommand: ParsableCommand {
 
               mplab load ... --shard 0/3 --result shards/0.json    (and 1/3, 2/3 elsewhere)
               mplab merge shards/ --output merged.json
+
+            The report folders of a workload's replication shards (mplab run --replications \
+            N --shard i/M) merge into one report folder, the expectations checked again:
+
+              mplab merge Reports/runs/w/seed-1/shard-0-of-2 Reports/runs/w/seed-1/shard-1-of-2 --output Reports/runs/w/merged
             """
     )
 
@@ -23,6 +31,12 @@ struct MergeCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
+        let reports = inputs.filter { FileManager.default.fileExists(atPath: URL(fileURLWithPath: $0).appending(path: "result.json").path) }
+        if !reports.isEmpty {
+            guard reports.count == inputs.count else { throw ValidationError("give report folders only, or result files only") }
+            try mergeReports(reports)
+            return
+        }
         var files: [String] = []
         for input in inputs {
             var isFolder: ObjCBool = false
@@ -50,5 +64,25 @@ struct MergeCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
+    }
+
+    /// Report folders of a workload's shards: one report folder.
+    func mergeReports(_ folders: [String]) throws {
+        guard let output else { throw ValidationError("--output FOLDER: where the merged report goes") }
+        let shards = try folders.map { folder in
+            do {
+                return try ReportWriter.read(folder: folder)
+            } catch {
+                throw ValidationError("\(folder)/result.json: \(error)")
+            }
+        }
+        // The expectations are checked again only against the workload as it ran (a file since
+        // edited, or read with --set, resolves differently; then the shards' own verdicts stand).
+        let script = shards.first?.provenance.workload.flatMap { try? WorkloadReader.read(file: $0.path) }
+            .flatMap { $0.resolvedDescription == shards.first?.resolvedConfiguration ? $0 : nil }
+        let merged = try WorkloadRunner.merge(shards, script: script, commandLine: CommandLine.arguments)
+        try ReportWriter.write(merged, to: URL(fileURLWithPath: output))
+        print(SummaryText.table(merged, reportPath: URL(fileURLWithPath: output).appending(path: "report.html").path))
+        if !merged.passed { throw ExitCode(1) }
     }
 }
