@@ -57,7 +57,7 @@ struct ListCommand: ParsableCommand {
             for case let name as String in walker where name.hasSuffix(".yaml") {
                 let path = URL(fileURLWithPath: folder).appending(path: name).path
                 // Manifests and Kubernetes files sit beside workloads; only workloads have clients.
-                guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("\nclients:") || text.hasPrefix("clients:") else { continue }
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("\nclients:") || text.contains("\noverhead:") else { continue }
                 do {
                     let s = try WorkloadReader.read(file: path)
                     rows.append((path, s.mode.rawValue, s.summary))
