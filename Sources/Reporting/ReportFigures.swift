@@ -48,13 +48,28 @@ struct ReportFigures {
     }
 
     /// Throughput, errors, rate-limited calls and hosts up over time, per driver part.
-    func timeSeries(_ keyPath: KeyPath<TimeWindow, Int>, perSecond: Bool) -> [SVGChart.Series] {
+    func timeSeries(_ value: (TimeWindow) -> Int?, perSecond: Bool) -> [SVGChart.Series] {
         result.parts.filter { $0.role == .simulated || $0.role == .real }.compactMap { part in
             let ts = part.result.timeSeries
-            guard !ts.windows.isEmpty else { return nil }
+            guard !ts.windows.isEmpty, ts.windows.contains(where: { value($0) != nil }) else { return nil }
             let scale = perSecond ? 1 / max(ts.intervalSeconds, 1e-9) : 1
-            return SVGChart.Series(name: part.name, points: ts.windows.map { (x: $0.start, y: Double($0[keyPath: keyPath]) * scale) })
+            return SVGChart.Series(name: part.name, points: ts.windows.compactMap { w in value(w).map { (x: w.start, y: Double($0) * scale) } })
         }
+    }
+
+    /// Shares of host arrivals per subset, per driver part, from the workload's figures.
+    var subsetShares: (subsets: [String], parts: [String], values: [[Double]])? {
+        let marker = " share of subset "
+        let figures = result.figures.filter { $0.name.contains(marker) }
+        guard !figures.isEmpty else { return nil }
+        var subsets: [String] = [], parts: [String] = []
+        for f in figures {
+            let split = f.name.components(separatedBy: marker)
+            if !parts.contains(split[0]) { parts.append(split[0]) }
+            if !subsets.contains(split[1]) { subsets.append(split[1]) }
+        }
+        let values = subsets.map { s in parts.map { p in figures.first { $0.name == p + marker + s }?.value ?? 0 } }
+        return (subsets, parts, values)
     }
 
     /// Share of host arrivals per host, per driver part.

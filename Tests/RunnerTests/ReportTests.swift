@@ -46,7 +46,7 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try ReportWriter.write(result, to: folder)
         let dom = try HeadlessChromium.renderedDOM(of: folder.appending(path: "report.html"))
-        for chart in ["latency-spectrum", "time-throughput", "time-errors", "time-rate-limited", "time-hosts-up", "host-shares"] {
+        for chart in ["latency-spectrum", "time-throughput", "time-errors", "time-rate-limited", "time-ejections", "time-hosts-up", "subset-shares", "host-shares"] {
             #expect(dom.contains("data-chart=\"\(chart)\""), "the rendered page has the \(chart) chart")
         }
         #expect(dom.contains("<polyline"), "charts have lines")

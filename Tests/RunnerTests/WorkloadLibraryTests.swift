@@ -48,6 +48,23 @@ struct WorkloadLibraryTests {
         #expect(result.part(.simulated)?.result.invariantsHold == true)
     }
 
+    /// The short real-socket scenario: both drivers, the same mesh, side by side.
+    @Test func aWorkloadOnBothDriversMeetsItsExpectationsOnEach() async throws {
+        let script = try WorkloadReader.read(file: clone.appending(path: "Workloads/verify/both-split.yaml").path)
+        let result = try await WorkloadRunner.run(script, options: .init(mplab: mplabExecutable, commandLine: ["test"]))
+        #expect(result.parts.map(\.role) == [.real, .simulated])
+        #expect(Set(result.expectations.map(\.subject)) == ["simulated", "real", "real / simulated"])
+        for e in result.expectations {
+            #expect(e.passed, "\(e.expectation) [\(e.subject)]: measured \(e.measuredText), expected \(e.expectedText) \(e.problem ?? "")")
+        }
+        let real = try #require(result.part(.real)?.result)
+        #expect(real.hosts.map(\.address) == script.proxy.configuration.clusters[0].hosts.map(\.address), "every host reported, by its manifest address")
+        #expect(real.notes.contains { $0.hasPrefix("direct path p50 round trip") })
+        #expect(result.comparisons.map(\.name).contains("share of subset v1"))
+        #expect(result.figures.map(\.name).contains("real share of subset v1"))
+        #expect(result.warnings.contains { $0.hasPrefix("the simulator's links were set from the measured direct path") })
+    }
+
     @Test func aSimulatedRunGivesTheSameBytesTwice() async throws {
         let script = try WorkloadReader.read(file: clone.appending(path: "Workloads/verify/outlier-ejection.yaml").path)
         let options = WorkloadRunner.Options(mplab: mplabExecutable, commandLine: ["test"], runOverhead: false)

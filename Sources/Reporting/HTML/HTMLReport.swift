@@ -41,17 +41,23 @@ public enum HTMLReport {
             body += "<ul>" + zip(added.sizes, added.intervals).map { "<li>\(e($0)): \(e($1))</li>" }.joined() + "</ul>"
         }
 
-        let series: [(String, String, KeyPath<TimeWindow, Int>, Bool, String)] = [
-            ("throughput", "Answered calls per second", \.answered, true, "calls/s"),
-            ("errors", "Errors per second", \.errors, true, "errors/s"),
-            ("rate-limited", "Rate-limited calls per second", \.rateLimited, true, "calls/s"),
-            ("hosts-up", "Hosts up", \.hostsUp, false, "hosts"),
+        let series: [(String, String, (TimeWindow) -> Int?, Bool, String)] = [
+            ("throughput", "Answered calls per second", { $0.answered }, true, "calls/s"),
+            ("errors", "Errors per second", { $0.errors }, true, "errors/s"),
+            ("rate-limited", "Rate-limited calls per second", { $0.rateLimited }, true, "calls/s"),
+            ("ejections", "Hosts ejected by outlier detection (all proxy instances)", { $0.hostsEjected }, false, "hosts"),
+            ("hosts-up", "Hosts up", { $0.hostsUp }, false, "hosts"),
         ]
         if r.parts.contains(where: { !$0.result.timeSeries.windows.isEmpty && ($0.role == .simulated || $0.role == .real) }) {
             body += "<h2>Over time</h2>"
             for (id, title, path, perSecond, unit) in series {
                 body += SVGChart.lines(id: "time-\(id)", title: title, xLabel: "time (s)", yLabel: unit, series: figures.timeSeries(path, perSecond: perSecond))
             }
+        }
+        if let shares = figures.subsetShares {
+            body += "<h2>Share of calls per subset</h2>"
+            body += SVGChart.bars(id: "subset-shares", title: "Share of host arrivals per subset", yLabel: "share",
+                                  seriesNames: shares.parts, groups: zip(shares.subsets, shares.values).map { SVGChart.BarGroup(label: $0, values: $1) })
         }
         if let shares = figures.hostShares {
             body += "<h2>Share of calls per host</h2>"

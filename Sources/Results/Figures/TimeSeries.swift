@@ -25,6 +25,9 @@ public struct TimeWindow: Codable, Sendable, Hashable {
     public var p99 = 0.0
     /// Synthetic hosts up at the window's end.
     public var hostsUp = 0
+    /// Hosts out by outlier ejection at the window's end, over every proxy instance (nil where
+    /// the driver does not know).
+    public var hostsEjected: Int?
 
     public init(start: Double) { self.start = start }
 }

@@ -16,7 +16,9 @@ extension WorkloadRunner {
         let seeds = simulated.map(\.result.provenance.seed)
         guard Set(seeds).count == seeds.count else { throw RunFailure.failed("two shards ran the same replication (seeds \(seeds))") }
         merged.parts = simulated + parts.filter { $0.role != .simulated && $0.role != .replication }
-        merged.figures = replicationFigures(simulated.map(\.result))
+        // Subset shares are of the first replication (and the real run): the shard that ran it has them.
+        let shares = (shards.first { $0.part(.simulated) != nil } ?? merged).figures.filter { $0.name.contains(" share of subset ") }
+        merged.figures = replicationFigures(simulated.map(\.result)) + shares
         merged.complete = shards.allSatisfy(\.complete)
         merged.provenance.commandLine = commandLine
         merged.warnings = Array(Set(shards.flatMap(\.warnings))).sorted()

@@ -103,6 +103,11 @@ public enum WorkloadRunner {
             outcome.complete = false
         }
         if let s = simulated, let r = realResult { outcome.comparisons = comparisons(script, simulated: s, real: r) }
+        for (name, result) in [("simulated", simulated), ("real", realResult)] {
+            guard let result else { continue }
+            outcome.figures += subsetShares(script, result).map { Figure(name: "\(name) share of subset \($0.subset)", value: $0.share, unit: "ratio",
+                                                                        note: "of \(result.hosts.reduce(0) { $0 + $1.arrivals }) host arrivals, retries and mirrors included") }
+        }
         outcome.expectations = ExpectationCheck(script: script, simulated: simulated, real: realResult, overhead: overhead).outcomes()
         return outcome
     }
@@ -135,6 +140,15 @@ public enum WorkloadRunner {
         }
         out.append(figure("success share", "ratio", runs.map { $0.calls.answered == 0 ? 0 : Double($0.calls.success) / Double($0.calls.answered) }))
         out.append(figure("answered per second", "calls/s", runs.map { Double($0.calls.answered) / max($0.window.measuredSeconds, 1e-9) }))
+        return out
+    }
+
+    /// Each subset's share of host arrivals.
+    static func subsetShares(_ script: WorkloadScript, _ result: RunResult) -> [(subset: String, share: Double)] {
+        var out: [(String, Double)] = []
+        for subset in script.proxy.configuration.clusters.flatMap(\.subsets).map(\.name) where !out.contains(where: { $0.0 == subset }) {
+            if let share = try? ExpectationCheck.metric(.share(.subset(subset)), of: result, script: script) { out.append((subset, share)) }
+        }
         return out
     }
 

@@ -96,11 +96,12 @@ struct ResultCollector {
     /// Whether the open window has seen anything.
     var windowHasActivity: Bool { current.sent > 0 || current.answered > 0 }
 
-    mutating func closeWindow(at now: Int64, hostsUp: Int) {
+    mutating func closeWindow(at now: Int64, hostsUp: Int, hostsEjected: Int) {
         let (p50, p99) = Self.medianAndP99(windowLatency)
         current.p50 = Double(p50) / 1e9
         current.p99 = Double(p99) / 1e9
         current.hostsUp = hostsUp
+        current.hostsEjected = hostsEjected
         windows.append(current)
         current = TimeWindow(start: Double(now) / 1e9)
         // A fresh histogram rather than `reset()`: the package's reset and percentile lookup are

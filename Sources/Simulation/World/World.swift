@@ -108,6 +108,15 @@ final class World {
         if config.autoscaling != nil { schedule(.autoscaleCheck, at: 1_000_000_000) }
     }
 
+    /// Hosts out by outlier ejection now, over every proxy instance's clusters.
+    var hostsEjected: Int {
+        var n = 0
+        for core in cores {
+            for cluster in clusters { n += core.outlierDetector(cluster.name)?.ejectedCount ?? 0 }
+        }
+        return n
+    }
+
     /// The seed of proxy instance `i`'s core, from its own named stream.
     static func proxySeed(_ seed: UInt64, instance i: Int) -> UInt64 {
         var r = SeededRandom(seed: seed, stream: "proxy:\(i)")
@@ -163,7 +172,7 @@ final class World {
             cores[Int(p)].globalRateLimitAnswered(RateLimitCallID(call), decision)
         case .fault(let i): apply(config.faults[Int(i)].fault)
         case .sample:
-            collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count)
+            collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count, hostsEjected: hostsEjected)
             if now < endNs { schedule(.sample, at: now + config.timeSeriesInterval.nanoseconds) }
         case .autoscaleCheck: autoscaleCheck()
         case .scaleUp(let n): scaleUp(Int(n))
@@ -196,7 +205,7 @@ final class World {
     // MARK: results
 
     private func finish() -> SimulationResult {
-        if collector.windowHasActivity { collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count) }
+        if collector.windowHasActivity { collector.closeWindow(at: now, hostsUp: hosts.lazy.filter(\.up).count, hostsEjected: hostsEjected) }
         var all = CoreCounters()
         var coverage: [String: Int] = [:]
         for p in proxies {
