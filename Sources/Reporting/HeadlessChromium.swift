@@ -39,7 +39,7 @@ public enum HeadlessChromium {
         let out = Pipe()
         // Its chatter goes to a file: two pipes read one after the other could stall it.
         let errorFile = FileManager.default.temporaryDirectory.appending(path: "mplab-chromium-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: errorFile)

@@ -41,14 +41,7 @@ struct RunCommandTests {
         # A two-host mesh for the command's tests.
         seed: 4
         duration: 3s
-        proxy:
-          inline:
-            - apiVersion: mplab.io/v1alpha1
-              kind: ProxyConfig
-              spec:
-                protocol: dubbo
-                clusters: [{ name: svc, hosts: ["10.0.0.1:20880", "10.0.0.2:20880"] }]
-                routes: [{ name: all, route: [{ destination: { host: svc } }] }]
+        \(twoHostMesh)
         clients:
           - name: c
             arrivals: constant 100/s

@@ -11,6 +11,18 @@ let clone = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleting
 /// The mplab executable built next to the tests (the real-socket parts start it).
 let mplabExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "mplab").path
 
+/// A mesh of two Dubbo hosts behind one route, for the tests' own workloads.
+let twoHostMesh = """
+    proxy:
+      inline:
+        - apiVersion: mplab.io/v1alpha1
+          kind: ProxyConfig
+          spec:
+            protocol: dubbo
+            clusters: [{ name: svc, hosts: ["10.0.0.1:20880", "10.0.0.2:20880"] }]
+            routes: [{ name: all, route: [{ destination: { host: svc } }] }]
+    """
+
 /// Every workload in `Workloads/` whose drivers it can run here without sockets: the simulated
 /// ones. Each must meet its own expectations (the overhead rounds are left to `mplab run`).
 let simulatedWorkloads: [String] = {
@@ -80,14 +92,7 @@ struct ExpectationCheckTests {
         let text = """
             seed: 4
             duration: 5s
-            proxy:
-              inline:
-                - apiVersion: mplab.io/v1alpha1
-                  kind: ProxyConfig
-                  spec:
-                    protocol: dubbo
-                    clusters: [{ name: svc, hosts: ["10.0.0.1:20880", "10.0.0.2:20880"] }]
-                    routes: [{ name: all, route: [{ destination: { host: svc } }] }]
+            \(twoHostMesh)
             services:
               svc: { workers: 10, serviceTime: constant:2ms }
             clients:

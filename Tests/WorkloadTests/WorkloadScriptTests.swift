@@ -25,9 +25,9 @@ struct WorkloadScriptTests {
         try WorkloadReader.read(text: mesh + "\n" + extra + "\n", file: "w.yaml", directory: ".", overrides: overrides)
     }
 
-    static func errors(_ extra: String) -> [String] {
+    static func errors(_ extra: String, overrides: [String] = []) -> [String] {
         do {
-            _ = try read(extra)
+            _ = try read(extra, overrides: overrides)
             return []
         } catch {
             return error.errors.map(\.description)
@@ -114,17 +114,8 @@ struct WorkloadScriptTests {
         #expect(s.seed == 9 && s.duration == .seconds(2))
         #expect(s.clients[0].arrivals == .constant(rate: 50))
         #expect(s.services.first?.behaviour.workers == 4)
-        #expect(Self.errorsOf(overrides: ["clients[3].arrivals=poisson 1/s"]) == ["w.yaml: --set clients[3].arrivals: the list has 1 items, no [3]"])
-        #expect(Self.errorsOf(overrides: ["seed"]) == ["w.yaml: --set seed: expected key=value, such as seed=7 or clients[0].arrivals=poisson 500/s"])
-    }
-
-    static func errorsOf(overrides: [String]) -> [String] {
-        do {
-            _ = try read(client, overrides: overrides)
-            return []
-        } catch {
-            return error.errors.map(\.description)
-        }
+        #expect(Self.errors(Self.client, overrides: ["clients[3].arrivals=poisson 1/s"]) == ["w.yaml: --set clients[3].arrivals: the list has 1 items, no [3]"])
+        #expect(Self.errors(Self.client, overrides: ["seed"]) == ["w.yaml: --set seed: expected key=value, such as seed=7 or clients[0].arrivals=poisson 500/s"])
     }
 
     @Test func severalPayloadSizesSplitTheRateIntoClientsOfTheirOwn() throws {

@@ -80,18 +80,11 @@ public struct RunResult: Codable, Sendable, Equatable {
     // MARK: encoding
 
     /// The result as JSON: keys sorted, indented, so the same result always gives the same bytes.
-    public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func encoded() throws -> Data { try VersionedJSON.encode(self) }
 
     /// Reads a result written by ``encoded()``, refusing one of a newer schema than this build's.
     public static func decode(_ data: Data) throws -> RunResult {
-        struct Version: Decodable { var schemaVersion: Int }
-        let version = try JSONDecoder().decode(Version.self, from: data).schemaVersion
-        guard version <= currentSchemaVersion else { throw ResultError.newerSchema(found: version, supported: currentSchemaVersion) }
-        return try JSONDecoder().decode(RunResult.self, from: data)
+        try VersionedJSON.decode(RunResult.self, from: data, supported: currentSchemaVersion)
     }
 }
 

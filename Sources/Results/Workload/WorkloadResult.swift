@@ -50,18 +50,11 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
     public func part(_ role: RunPart.Role) -> RunPart? { parts.first { $0.role == role } }
 
     /// As JSON, keys sorted: the same result always gives the same bytes.
-    public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func encoded() throws -> Data { try VersionedJSON.encode(self) }
 
     /// Reads a result written by ``encoded()``, refusing one of a newer schema.
     public static func decode(_ data: Data) throws -> WorkloadResult {
-        struct Version: Decodable { var schemaVersion: Int }
-        let version = try JSONDecoder().decode(Version.self, from: data).schemaVersion
-        guard version <= currentSchemaVersion else { throw ResultError.newerSchema(found: version, supported: currentSchemaVersion) }
-        return try JSONDecoder().decode(WorkloadResult.self, from: data)
+        try VersionedJSON.decode(WorkloadResult.self, from: data, supported: currentSchemaVersion)
     }
 }
 

@@ -53,7 +53,7 @@ public enum WorkloadRunner {
         }
         let real = (script.mode != .simulate && !script.clients.isEmpty) || script.overhead != nil
         var outcome = WorkloadResult(
-            workload: script.name, summary: script.summary, mode: script.mode.rawValue,
+            workload: script.name, summary: script.summary, mode: script.clients.isEmpty ? "overhead round" : script.mode.rawValue,
             provenance: .current(seed: script.seed, workload: source, commandLine: options.commandLine, startedAt: real ? Date() : nil),
             resolvedConfiguration: script.resolvedDescription, warnings: script.warnings)
         var simulated: RunResult?, realResult: RunResult?, overhead: RunResult?

@@ -16,11 +16,8 @@ extension WorkloadScript {
                                               proxyToHost: LinkModel(latency: network.proxyToHost, bandwidth: network.bandwidth)),
             clients: clientModels, faults: faults, timeSeriesInterval: timeSeriesInterval)
         c.callLimit = callLimit
-        c.autoscaling = autoscaling.map {
-            AutoscalingRule(cluster: $0.cluster, window: $0.window, threshold: $0.threshold, hostsPerStep: $0.hostsPerStep,
-                            provisioningDelay: $0.provisioningDelay, maxHosts: $0.maxHosts, labels: $0.labels)
-        }
-        c.rateLimitService = rateLimitService.map { RateLimitServiceModel(bucket: $0.bucket, latency: $0.latency, failureProbability: $0.failureProbability) }
+        c.autoscaling = autoscaling
+        c.rateLimitService = rateLimitService
         return c
     }
 

@@ -399,9 +399,8 @@ extension WorkloadReader {
 
     // MARK: autoscaling, rate-limit service
 
-    static func readAutoscaling(_ node: Node, clusters: [String], _ r: inout ManifestReader) -> WorkloadScript.AutoscalingSection? {
-        var a = WorkloadScript.AutoscalingSection(cluster: "", window: .seconds(30), threshold: 0, hostsPerStep: 1, provisioningDelay: .seconds(30),
-                                                  maxHosts: 1000, labels: [:])
+    static func readAutoscaling(_ node: Node, clusters: [String], _ r: inout ManifestReader) -> AutoscalingRule? {
+        var a = AutoscalingRule(cluster: "", threshold: 0)
         var sawThreshold = false
         for (k, v) in r.fields(node, "autoscaling", known: ["cluster", "window", "threshold", "hostsPerStep", "provisioningDelay", "maxHosts", "labels"]) {
             let p = "autoscaling.\(k)"
@@ -425,10 +424,9 @@ extension WorkloadReader {
         return a
     }
 
-    static func readRateLimitService(_ node: Node, _ r: inout ManifestReader) -> WorkloadScript.RateLimitServiceSection? {
+    static func readRateLimitService(_ node: Node, _ r: inout ManifestReader) -> RateLimitServiceModel? {
         var maxTokens: Int?, perFill: Int?, interval = Duration.seconds(1)
-        var s = WorkloadScript.RateLimitServiceSection(bucket: TokenBucketSpec(maxTokens: 1, tokensPerFill: 1, fillInterval: .seconds(1)),
-                                                       latency: .constant(0.001), failureProbability: 0)
+        var s = RateLimitServiceModel(bucket: TokenBucketSpec(maxTokens: 1, tokensPerFill: 1, fillInterval: .seconds(1)))
         for (k, v) in r.fields(node, "rateLimitService", known: ["maxTokens", "tokensPerFill", "fillInterval", "latency", "failureProbability"]) {
             let p = "rateLimitService.\(k)"
             switch k {

@@ -41,8 +41,9 @@ public struct WorkloadScript: Sendable {
     public var network: NetworkSection
     public var clients: [ClientSection]
     public var faults: [FaultEvent]
-    public var autoscaling: AutoscalingSection?
-    public var rateLimitService: RateLimitServiceSection?
+    public var autoscaling: AutoscalingRule?
+    /// The simulated global rate-limit service.
+    public var rateLimitService: RateLimitServiceModel?
     /// The real-socket part's own settings (mode real or both).
     public var real: RealSection
     /// A round of direct vs proxy vs HAProxy per payload size, in any mode; nil for none.
@@ -101,25 +102,6 @@ public struct WorkloadScript: Sendable {
                             proxyInstance: proxyInstance)
             }
         }
-    }
-
-    /// Adds hosts when rate-limited calls per window pass a threshold.
-    public struct AutoscalingSection: Sendable {
-        public var cluster: String
-        public var window: Duration
-        public var threshold: Int
-        public var hostsPerStep: Int
-        public var provisioningDelay: Duration
-        public var maxHosts: Int
-        public var labels: [String: String]
-    }
-
-    /// The simulated global rate-limit service.
-    public struct RateLimitServiceSection: Sendable {
-        public var bucket: TokenBucketSpec
-        /// Seconds.
-        public var latency: Distribution
-        public var failureProbability: Double
     }
 
     /// How the real-socket part runs.
