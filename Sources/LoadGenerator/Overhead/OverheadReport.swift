@@ -42,12 +42,16 @@ public struct OverheadReport: Sendable {
         public var allocationsPerCall: Double?
         public var allocatedBytesPerCall: Double?
 
+        /// Every path's calls by outcome, as the clients scored them.
+        public private(set) var calls = CallCounts()
+
         init(size: Int) { self.size = size }
 
         mutating func record(_ path: Path, _ figures: LoadFigures) {
             rounds[path, default: []].append(OverheadReport.percentiles.map { Double(figures.latency.nanoseconds(atPercentile: $0)) })
             merged[path, default: LatencyDistribution()].merge(figures.latency)
             answered[path, default: 0] += figures.calls.answered
+            calls.add(figures.calls)
             failures[path, default: 0] += figures.failures
         }
 
@@ -196,7 +200,7 @@ public struct OverheadReport: Sendable {
             if let v = row.haproxyCPUPer1000 { figures.append(Figure(name: "HAProxy CPU per 1000 calls, \(size)", value: v, unit: "s", note: "from /proc over its rounds")) }
             if let v = row.allocationsPerCall { figures.append(Figure(name: "proxy allocations per call, \(size)", value: v, unit: "allocations", note: "jemalloc's counters")) }
             if let v = row.allocatedBytesPerCall { figures.append(Figure(name: "proxy bytes allocated per call, \(size)", value: v, unit: "bytes", note: "jemalloc's counters, by size class")) }
-            calls.answered += paths.reduce(0) { $0 + row.answered($1) }
+            calls.add(row.calls)
         }
         for s in saturation {
             figures.append(Figure(name: "\(s.path.rawValue) calls per second at saturation, 1 KB", value: s.callsPerSecond, unit: "calls/s"))

@@ -75,9 +75,10 @@ public enum HTMLReport {
             body += SVGChart.bars(id: "simulated-vs-real", title: "Latency, simulated vs real", yLabel: "ms", seriesNames: ["simulated", "real"],
                                   groups: latency.map { SVGChart.BarGroup(label: $0.name, values: [$0.simulated, $0.real]) })
         }
-        if !r.figures.isEmpty {
+        let overReplications = r.figures.filter { !$0.name.contains(" share of subset ") }
+        if !overReplications.isEmpty {
             body += "<h2>Over replications</h2><ul>"
-            for f in r.figures {
+            for f in overReplications {
                 body += "<li>\(e(f.name)): \(ReportFigures.round(f.value)) \(e(f.unit)) [\(ReportFigures.round(f.low ?? f.value)), \(ReportFigures.round(f.high ?? f.value))] — \(e(f.note))</li>"
             }
             body += "</ul>"

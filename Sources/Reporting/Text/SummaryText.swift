@@ -64,9 +64,10 @@ public enum SummaryText {
                 md += "| \(c.name) (\(c.unit)) | \(ReportFigures.round(c.simulated)) | \(ReportFigures.round(c.real)) | \(c.ratio.map { String(format: "%.2f", $0) } ?? "—") |\n"
             }
         }
-        if !r.figures.isEmpty {
+        let overReplications = r.figures.filter { !$0.name.contains(" share of subset ") }
+        if !overReplications.isEmpty {
             md += "\n## Over replications\n\n"
-            for f in r.figures { md += "- \(f.name): \(ReportFigures.round(f.value)) \(f.unit) [\(ReportFigures.round(f.low ?? f.value)), \(ReportFigures.round(f.high ?? f.value))] — \(f.note)\n" }
+            for f in overReplications { md += "- \(f.name): \(ReportFigures.round(f.value)) \(f.unit) [\(ReportFigures.round(f.low ?? f.value)), \(ReportFigures.round(f.high ?? f.value))] — \(f.note)\n" }
         }
         md += "\n## How it was measured\n\n"
         for part in r.parts {
