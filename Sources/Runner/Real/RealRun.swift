@@ -21,6 +21,7 @@ enum RealRun {
     static func run(_ script: WorkloadScript, mplab: String, seed: UInt64, overrides: [String], folder: URL,
                     log: @escaping @Sendable (String) -> Void, progress: @escaping @Sendable (Double, String) -> Void) async throws -> Outcome {
         ProcessLimits.raiseOpenFiles()
+        let started = Date()
         let protocolName = script.proxy.configuration.protocolName
         var children: [ChildProcess] = []
         defer { for c in children.reversed() { c.stop() } }
@@ -105,7 +106,7 @@ enum RealRun {
         children = []
 
         // One result: the clients' calls and latencies, the proxy's counters, the hosts' figures.
-        let provenance = Provenance.current(seed: seed, commandLine: CommandLine.arguments, startedAt: Date())
+        let provenance = Provenance.current(seed: seed, commandLine: CommandLine.arguments, startedAt: started)
         var run = try RunResult.merging(reports.map { $0.runResult(provenance: provenance) }, commandLine: CommandLine.arguments)
         run.provenance = provenance
         let proxyRun = try RunResult.decode(Data(contentsOf: URL(fileURLWithPath: proxyResult)))
