@@ -96,6 +96,37 @@ struct RunCommandTests {
         #expect(pooled.figures == whole.figures && pooled.expectations == whole.expectations)
     }
 
+    @Test func anInterruptedRunKeepsWhatItMeasuredMarkedIncomplete() throws {
+        let dir = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reports = dir.appending(path: "r").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mplabExecutable)
+        process.arguments = ["run", "Workloads/verify/both-split.yaml", "--reports", reports]
+        process.currentDirectoryURL = clone
+        let log = dir.appending(path: "run.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        // Interrupted while the real part's clients send (it runs first): the simulation never
+        // starts. The wait is for a line, with a deadline only a broken run reaches.
+        let deadline = Date().addingTimeInterval(120)
+        while !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("proxy on 127.0.0.1") && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: reports + "/both-split")
+        #expect(folders.count == 1)
+        let result = try WorkloadResult.decode(Data(contentsOf: URL(fileURLWithPath: reports + "/both-split/\(folders[0])/result.json")))
+        #expect(!result.complete && !result.passed)
+        #expect(result.parts.map(\.role) == [.real], "what was measured is kept; what had not started is not there")
+        let html = try String(contentsOfFile: reports + "/both-split/\(folders[0])/report.html", encoding: .utf8)
+        #expect(html.contains("Interrupted: the figures cover what ran before the stop."))
+    }
+
     @Test func dryRunShowsEveryValueAndRunsNothing() throws {
         let dir = try Self.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
