@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
         .library(name: "Runner", targets: ["Runner"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "Capacity", targets: ["Capacity"]),
         .executable(name: "mplab", targets: ["mplab"]),
     ],
     dependencies: [
@@ -126,6 +127,22 @@ let package = Package(
                 "LoadGenerator",
             ]
         ),
+        // Capacity models: the highest rate that keeps an SLO (an adaptive search on either
+        // driver), the Universal Scalability Law fitted to a concurrency sweep, and the local
+        // rate limits they recommend, replayed in simulation before anyone applies them.
+        .target(
+            name: "Capacity",
+            dependencies: [
+                "MetaProtocol",
+                "TrafficModel",
+                "Results",
+                "Workload",
+                "Simulation",
+                "LoadGenerator",
+                "Runner",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Reports from results: Markdown, self-contained HTML with inline SVG charts, CSV, .hgrm.
         .target(
             name: "Reporting",
@@ -150,6 +167,7 @@ let package = Package(
                 "LoadGenerator",
                 "Runner",
                 "Reporting",
+                "Capacity",
                 "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -213,6 +231,11 @@ let package = Package(
         .testTarget(
             name: "RunnerTests",
             dependencies: ["Runner", "Reporting", "Workload", "Results", "TrafficModel", "MetaProtocol"]
+        ),
+        .testTarget(
+            name: "CapacityTests",
+            dependencies: ["Capacity", "Reporting", "Runner", "Workload", "Results", "Simulation", "TrafficModel", "MetaProtocol"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "MetaProtocolCodecsTests",

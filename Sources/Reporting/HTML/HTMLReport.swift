@@ -108,9 +108,14 @@ public enum HTMLReport {
         body += "</ul><p>Reproduce with:</p><pre>\(e(figures.reproduce))</pre>"
         body += "<details><summary>Resolved configuration (every default shown)</summary><pre>\(e(r.resolvedConfiguration))</pre></details>"
 
-        return """
+        return document(title: "\(r.workload) — MetaProxyLab report", body: body)
+    }
+
+    /// A self-contained page: the report's styles inline, `body` as it is.
+    static func document(title: String, body: String) -> String {
+        """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(e(r.workload)) — MetaProxyLab report</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.escape(title))</title>
             <style>
             body { font-family: sans-serif; max-width: 980px; margin: 2em auto; color: #222; line-height: 1.4; }
             table { border-collapse: collapse; margin: 0.5em 0 1em; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; font-size: 14px; }

@@ -11,9 +11,12 @@ public enum SVGChart {
     public struct Series: Sendable {
         public var name: String
         public var points: [(x: Double, y: Double)]
-        public init(name: String, points: [(x: Double, y: Double)]) {
+        /// Measured points are drawn as dots (no line between them); fitted curves as lines.
+        public var dots: Bool
+        public init(name: String, points: [(x: Double, y: Double)], dots: Bool = false) {
             self.name = name
             self.points = points
+            self.dots = dots
         }
     }
 
@@ -32,8 +35,9 @@ public enum SVGChart {
     static let left = 70.0, right = 20.0, top = 64.0, bottom = 48.0
 
     /// A line chart. With `logX`, x is drawn on a log scale (percentile spectra).
+    /// `marks` draws a dashed vertical line at each x with its label (a knee, a capacity).
     public static func lines(id: String, title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false,
-                             xTicks: [(Double, String)]? = nil) -> String {
+                             xTicks: [(Double, String)]? = nil, marks: [(x: Double, label: String)] = []) -> String {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return empty(id: id, title: title) }
         let fx = { (x: Double) in logX ? log10(max(x, 1e-12)) : x }
@@ -55,10 +59,20 @@ public enum SVGChart {
         }
         for (i, s) in series.enumerated() {
             let color = palette[i % palette.count]
-            let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            svg += "<polyline fill='none' stroke='\(color)' stroke-width='2' points='\(path)'><title>\(escape(s.name))</title></polyline>"
+            if s.dots {
+                for p in s.points {
+                    svg += "<circle cx='\(f(px(p.x)))' cy='\(f(py(p.y)))' r='3.5' fill='\(color)'><title>\(escape(s.name)): \(number(p.x)), \(number(p.y))</title></circle>"
+                }
+            } else {
+                let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+                svg += "<polyline fill='none' stroke='\(color)' stroke-width='2' points='\(path)'><title>\(escape(s.name))</title></polyline>"
+            }
             svg += "<rect x='\(f(left + 10 + Double(i % 3) * 220))' y='\(f(24 + Double(i / 3) * 14))' width='10' height='10' fill='\(color)'/>"
             svg += "<text x='\(f(left + 24 + Double(i % 3) * 220))' y='\(f(33 + Double(i / 3) * 14))' font-size='11'>\(escape(s.name))</text>"
+        }
+        for (i, m) in marks.enumerated() where fx(m.x) >= x0 - 1e-9 && fx(m.x) <= x1 + 1e-9 {
+            svg += "<line data-mark='\(escape(m.label))' x1='\(f(px(m.x)))' y1='\(f(top))' x2='\(f(px(m.x)))' y2='\(f(top + ph))' stroke='#555' stroke-dasharray='4 3'/>"
+            svg += "<text x='\(f(px(m.x) + 4))' y='\(f(top + 12 + Double(i) * 13))' font-size='11' fill='#555'>\(escape(m.label))</text>"
         }
         return svg + "</svg>"
     }

@@ -10,6 +10,8 @@ struct SimClient {
     let mix: CallMixSampler
     let payload: Distribution.Sampler
     let proxyInstance: Int?
+    /// Callers in a closed loop; nil for an open loop driven by `arrivals`.
+    let concurrency: Int?
     /// Index of its first call template in the world's list.
     let templateBase: Int
     var arrivalRandom: SeededRandom
@@ -29,6 +31,7 @@ struct SimClient {
         mix = CallMixSampler(model.mix)
         payload = model.payloadSize.sampler()
         proxyInstance = model.proxyInstance
+        concurrency = model.concurrency
         self.templateBase = templateBase
         arrivalRandom = model.arrivalRandom(seed: seed)
         choices = model.choiceRandom(seed: seed)
@@ -44,7 +47,14 @@ struct SimClient {
 extension World {
     // MARK: clients
 
+    /// The client's first calls: its first arrival, or all its callers at once in a closed loop.
+    func startClient(_ c: Int32) {
+        guard let callers = clients[Int(c)].concurrency else { return scheduleNextArrival(c, after: 0) }
+        for _ in 0..<callers { schedule(.arrival(client: c), at: 0) }
+    }
+
     func scheduleNextArrival(_ c: Int32, after t: Int64) {
+        if clients[Int(c)].concurrency != nil { return }
         let process = clients[Int(c)].arrivals
         guard let next = process.next(after: Double(t) / 1e9, random: &clients[Int(c)].arrivalRandom) else { return }
         let time = Int64(next * 1e9)
@@ -66,6 +76,7 @@ extension World {
         let oneway = onewayTemplates[Int(template)]
         let measured = now >= warmUpNs
         if measured { collector.sent(oneway: oneway, at: now) }
+        if oneway { nextClosedLoopCall(c) }
         if !oneway {
             clients[Int(c)].outstanding.set(id, (now, template, measured))
             outstanding += 1
@@ -143,8 +154,15 @@ extension World {
             return
         }
         outstanding -= 1
+        nextClosedLoopCall(c)
         guard call.measured else { return }
         collector.answered(latency: now - call.sentAt, template: call.template, status: status, localReply: localReply, at: now)
+    }
+
+    /// In a closed loop, the caller whose call was just answered sends its next one.
+    @inline(__always)
+    func nextClosedLoopCall(_ c: Int32) {
+        if clients[Int(c)].concurrency != nil, now < durationNs { schedule(.arrival(client: c), at: now) }
     }
 
     // MARK: hosts

@@ -102,7 +102,7 @@ final class World {
             }
             if let path = config.bytePath { byteCodecs = ByteCodecs(path, proxies: proxies.count, clients: clients.count) }
         }
-        for i in clients.indices { scheduleNextArrival(Int32(i), after: 0) }
+        for i in clients.indices { startClient(Int32(i)) }
         for (i, f) in config.faults.enumerated() { schedule(.fault(index: Int32(i)), at: f.at.nanoseconds) }
         schedule(.sample, at: config.timeSeriesInterval.nanoseconds)
         if config.autoscaling != nil { schedule(.autoscaleCheck, at: 1_000_000_000) }

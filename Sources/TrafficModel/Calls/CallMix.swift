@@ -55,13 +55,19 @@ public struct ClientModel: Sendable, Hashable {
     public var payloadSize: Distribution
     /// The proxy instance this client uses; nil spreads its calls over all instances in turn.
     public var proxyInstance: Int?
+    /// A closed loop instead of ``arrivals``: this many callers, each sending its next call the
+    /// moment its previous one is answered (a oneway call counts as answered when sent). The
+    /// capacity sweep of the Universal Scalability Law runs clients like this.
+    public var concurrency: Int?
 
-    public init(name: String, arrivals: ArrivalProcess, mix: [CallTemplate], payloadSize: Distribution = .constant(1024), proxyInstance: Int? = nil) {
+    public init(name: String, arrivals: ArrivalProcess, mix: [CallTemplate], payloadSize: Distribution = .constant(1024), proxyInstance: Int? = nil,
+                concurrency: Int? = nil) {
         self.name = name
         self.arrivals = arrivals
         self.mix = mix
         self.payloadSize = payloadSize
         self.proxyInstance = proxyInstance
+        self.concurrency = concurrency
     }
 
     /// The stream the client's arrival times are drawn from.

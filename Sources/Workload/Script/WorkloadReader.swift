@@ -9,7 +9,7 @@ import Yams
 public enum WorkloadReader {
     /// The top-level fields, in the order `Workloads/README.md` documents them.
     static let topLevel = ["name", "description", "mode", "seed", "duration", "calls", "warmUp", "drain", "protocol", "proxy", "services", "network",
-                           "clients", "faults", "autoscaling", "rateLimitService", "real", "overhead", "replications", "timeSeriesInterval", "expectations"]
+                           "clients", "faults", "autoscaling", "rateLimitService", "real", "overhead", "capacity", "replications", "timeSeriesInterval", "expectations"]
 
     /// Reads the workload at `path`. `overrides` are `key=value` pairs (`seed=7`,
     /// `clients[0].arrivals=poisson 500/s`) applied before reading, as `mplab run --set` gives them.
@@ -50,11 +50,11 @@ public enum WorkloadReader {
             services: [], network: .init(clientToProxy: .constant(0.000_05), proxyToHost: .constant(0.000_05), bandwidth: nil, fromDirectPath: true),
             clients: [], faults: [], autoscaling: nil, rateLimitService: nil,
             real: .init(rateScale: 1, duration: nil, connections: 4, requestTimeout: .seconds(5), proxyEventLoops: 2),
-            overhead: nil, replications: 1, timeSeriesInterval: .seconds(1), expectations: [], warnings: [])
+            overhead: nil, capacity: nil, replications: 1, timeSeriesInterval: .seconds(1), expectations: [], warnings: [])
 
         var protocolName: String?
         var proxyNode: Node?, servicesNode: Node?, clientsNode: Node?, faultsNode: Node?, expectationsNode: Node?
-        var autoscalingNode: Node?, rateLimitNode: Node?, overheadNode: Node?
+        var autoscalingNode: Node?, rateLimitNode: Node?, overheadNode: Node?, capacityNode: Node?
         for (key, value) in r.fields(root, "", known: topLevel) {
             switch key {
             case "name": script.name = r.string(value, key) ?? script.name
@@ -81,6 +81,7 @@ public enum WorkloadReader {
             case "rateLimitService": rateLimitNode = value
             case "real": script.real = readReal(value, script.real, &r)
             case "overhead": overheadNode = value
+            case "capacity": capacityNode = value
             case "replications":
                 if let n = r.int(value, key) { if n >= 1 { script.replications = n } else { r.fail(value, key, "expected at least 1") } }
             case "timeSeriesInterval": script.timeSeriesInterval = positiveDuration(value, key, &r) ?? script.timeSeriesInterval
@@ -106,6 +107,7 @@ public enum WorkloadReader {
         if let autoscalingNode { script.autoscaling = readAutoscaling(autoscalingNode, clusters: clusters.map(\.name), &r) }
         if let rateLimitNode { script.rateLimitService = readRateLimitService(rateLimitNode, &r) }
         if let overheadNode { script.overhead = readOverhead(overheadNode, protocolName: script.proxy.configuration.protocolName, &r) }
+        if let capacityNode { script.capacity = readCapacity(capacityNode, mode: script.mode, &r) }
         if let expectationsNode { script.expectations = readExpectations(expectationsNode, mode: script.mode, overhead: script.overhead, &r) }
         if roundOnly, let d = script.expectations.first(where: { e in
             if case .value(let o, _) = e.check { return !o.drivers.isEmpty || !Self.addedSizesOnly(o) }

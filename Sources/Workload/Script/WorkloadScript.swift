@@ -48,6 +48,8 @@ public struct WorkloadScript: Sendable {
     public var real: RealSection
     /// A round of direct vs proxy vs HAProxy per payload size, in any mode; nil for none.
     public var overhead: OverheadSection?
+    /// How `mplab capacity` searches, sweeps and recommends; nil takes every default.
+    public var capacity: CapacitySection?
     /// Independent simulated runs, seeds `seed`, `seed + 1`, …; figures get 95 % intervals.
     public var replications: Int
     /// Width of the time-series windows.
