@@ -48,3 +48,37 @@ struct RealCapacityTests {
         #expect(md.contains("## Recommended local rate limit") && md.contains("## What if"))
     }
 }
+
+@Suite("Capacity: the library's capacity workloads")
+struct CapacityWorkloadTests {
+    static let files: [String] = {
+        let root = clone.appending(path: "Workloads").path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("capacity-") && $0.hasSuffix(".yaml") }.sorted()
+    }()
+
+    @Test func everySampleServiceHasOne() throws {
+        #expect(Self.files == ["capacity-dubbo-sample.yaml", "capacity-qza-live.yaml", "capacity-thrift-sample.yaml"])
+        var drivers: Set<WorkloadScript.Mode> = []
+        for f in Self.files {
+            let s = try WorkloadReader.read(file: clone.appending(path: "Workloads/" + f).path)
+            let c = try #require(s.capacity, "\(f) has a capacity section")
+            drivers.insert(c.driver)
+        }
+        #expect(drivers.contains(.simulate) && drivers.contains(.real) && drivers.contains(.both))
+    }
+
+    /// The talk's service, small: the search, the per-cmd limits, a replay. At 10,000 calls a
+    /// second it is the optimized pass's (a debug build would spend a minute on it).
+    @Test(.enabled(if: isOptimizedBuild)) func theLiveStatusServiceGetsLimitsPerCmd() async throws {
+        let result = try await study("Workloads/capacity-qza-live.yaml",
+                                     overrides: ["capacity.replications=2", "capacity.pointDuration=3s", "capacity.warmUp=500ms", "capacity.precision=20%",
+                                                 "capacity.concurrency=[]", "capacity.whatIf.multiples=[2]", "capacity.whatIf.flashCrowd=0", "capacity.whatIf.duration=20s"])
+        let capacity = try #require(result.searches.first?.capacity)
+        // 40 workers at about 4.4 ms a call (cmd 200 takes the same here): under 9,100/s.
+        #expect(capacity > 2000 && capacity < 9100)
+        let rec = try #require(result.recommendation)
+        #expect(rec.buckets.map(\.scope) == ["service", "cmd = 153", "cmd = 200"])
+        #expect(rec.manifest.contains("qza-route") && rec.manifest.contains("exact: \"153\""), "\(rec.manifest)")
+        #expect(result.whatIf.count == 1 && result.whatIf[0].withinObjective)
+    }
+}

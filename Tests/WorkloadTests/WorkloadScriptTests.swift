@@ -64,6 +64,14 @@ struct WorkloadScriptTests {
          "w.yaml:13:5: expectations[0]: \"added(20B, p50) < 1ms\" reads the overhead round at 20 B, but the workload's overhead.sizes do not have it"),
         (client + "\nexpectations:\n  - p99(latency) within 5ms ± -1ms", "w.yaml:13:5: expectations[0]: the ± part must be 0 or more"),
         ("seed: 1", "w.yaml:1:1: clients: a workload needs clients (who calls, how often, with what), or only an overhead round"),
+        (client + "\ncapacity:\n  objective: p99 under 20ms",
+         "w.yaml:13:14: capacity.objective: expected a percentile and its bound, such as p99 < 20ms, not \"p99 under 20ms\""),
+        (client + "\ncapacity:\n  concurrency: [1, 2, 4]",
+         "w.yaml:13:16: capacity.concurrency: the Universal Scalability Law has three coefficients: give at least 4 distinct levels, or [] for no sweep"),
+        (client + "\ncapacity:\n  headroom: 1.5", "w.yaml:13:13: capacity.headroom: headroom is a share of the capacity, above 0 and at most 1; found 1.5"),
+        (client + "\ncapacity:\n  fillInterval: 10ms", "w.yaml:13:17: capacity.fillInterval: a fill interval under 50ms refills too often to be exact; found 10 ms"),
+        (client + "\ncapacity:\n  replicatons: 4", "w.yaml:13:3: capacity.replicatons: unknown field; did you mean 'replications'?"),
+        (client + "\ncapacity:\n  maxErrors: lots", "w.yaml:13:14: capacity.maxErrors: expected a share such as 1% or 0.01, not \"lots\""),
         (client + "\nmode: real\nfaults:\n  - { at: 1s, crash: 10.0.0.1:20880 }",
          "w.yaml:14:3: faults: faults run in the simulator only (mode: simulate); a real run cannot crash hosts yet"),
     ]
@@ -93,6 +101,17 @@ struct WorkloadScriptTests {
         } catch {
             #expect(error.errors.map(\.description).first == "m.yaml:8:67: routes[0].route[0].destination.subst: unknown field; did you mean 'subset'?")
         }
+    }
+
+    @Test func aCapacitySectionIsReadWithItsDefaults() throws {
+        let s = try Self.read(Self.client + "\nmode: both\ncapacity:\n  objective: p99.9 <= 5ms\n  maxErrors: 0.5%\n  whatIf: { multiples: [2], flashCrowd: 0 }")
+        let c = try #require(s.capacity)
+        #expect(c.percentile == 99.9 && c.bound == 0.005 && c.maxErrorShare == 0.005)
+        #expect(c.driver == .both, "the workload's mode unless given")
+        #expect(c.whatIfMultiples == [2] && c.flashCrowd == 0)
+        #expect(c.headroom == 0.75 && c.fillInterval == .milliseconds(100) && c.concurrency == [1, 2, 4, 8, 16, 32] && c.replications == 8)
+        #expect(s.resolvedDescription.contains("objective: p99.9 < 5 ms, errors <= 0.5%"))
+        #expect(try Self.read(Self.client).capacity == nil)
     }
 
     @Test func everyDefaultIsFilledInAndShown() throws {

@@ -63,7 +63,8 @@ public enum ManifestEditor {
     static func match(_ conditions: [AttributeCondition]) -> Node {
         let attributes: [(Node, Node)] = conditions.compactMap { c in
             guard case .exact(let value) = c.match else { return nil }
-            return (Node(c.attribute), .mapping(Node.Mapping([("exact", Node(value))])))
+            // Quoted: `cmd: { exact: "153" }` is a string to every YAML reader, not a number.
+            return (Node(c.attribute), .mapping(Node.Mapping([("exact", Node(value, Tag(.str), .doubleQuoted))])))
         }
         return .mapping(Node.Mapping([("attributes", .mapping(Node.Mapping(attributes)))]))
     }

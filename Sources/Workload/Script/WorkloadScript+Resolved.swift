@@ -102,6 +102,17 @@ extension WorkloadScript {
         } else {
             line(0, "overhead: none")
         }
+        if let c = capacity {
+            line(0, "capacity:")
+            line(1, "objective: p\(Expectation.number(c.percentile)) < \(Expectation.duration(c.bound)), errors <= \(Expectation.number(c.maxErrorShare * 100))%")
+            line(1, "driver: \(c.driver.rawValue)")
+            line(1, "search: from \(Expectation.number(c.start))/s × \(Expectation.number(c.growth)) while passing, then bisect to \(Expectation.number(c.precision * 100))%, at most \(Expectation.number(c.ceiling))/s")
+            line(1, "simulated points: \(c.replications) replications of \(d(c.pointDuration)) (warm-up \(d(c.warmUp)))")
+            line(1, "real points: \(c.rounds) rounds of \(d(c.roundDuration))")
+            line(1, "concurrency: [\(c.concurrency.map(String.init).joined(separator: ", "))] (simulated levels \(d(c.sweepDuration)) each)")
+            line(1, "recommendation: headroom \(Expectation.number(c.headroom)), fillInterval \(d(c.fillInterval)), per \(c.methodAttribute)")
+            line(1, "whatIf: [\(c.whatIfMultiples.map(Expectation.number).joined(separator: ", "))]× capacity, flash crowd \(Expectation.number(c.flashCrowd))×, \(d(c.whatIfDuration)) each")
+        }
         line(0, "replications: \(replications)")
         line(0, "timeSeriesInterval: \(d(timeSeriesInterval))")
         line(0, "expectations:")
