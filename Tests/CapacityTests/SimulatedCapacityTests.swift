@@ -90,7 +90,8 @@ struct SimulatedCapacityTests {
         #expect(missed.isEmpty, "\(missed)")
         #expect(result.whatIf.map(\.scenario) == ["1× capacity", "2× capacity", "5× capacity", "flash crowd 5× half the capacity"])
         // Refused calls drive the autoscaler.
-        #expect(result.whatIf.first { $0.scenario == "5× capacity" }?.scaleEvents.isEmpty == false)
+        let five = try #require(result.whatIf.first { $0.scenario == "5× capacity" })
+        #expect(!five.scaleEvents.isEmpty && five.hostsAtEnd == 1 + five.scaleEvents.count, "one host, one more at each scale-out")
     }
 
     /// M/M/4 with μ = 250/s a worker, p99 ≤ 40 ms, against Erlang C's tail; and the closed

@@ -58,18 +58,20 @@ public enum CapacityStudy {
         defer { try? FileManager.default.removeItem(at: folder) }
 
         do {
-            var drivers: [any CapacityDriver] = []
-            if section.driver != .real { drivers.append(SimulatedCapacityDriver(script: script, section: section)) }
+            // The simulator first; the real mesh starts only when its turn comes.
             var realDriver: RealCapacityDriver?
             defer { realDriver?.stop() }
-            if real {
-                progress(Progress(driver: "real", line: "starting the hosts and mplab proxy"))
-                let d = try await RealCapacityDriver(script: script, section: section, mplab: options.mplab, overrides: options.overrides, manifests: unlimited,
-                                                     folder: folder) { line in progress(Progress(driver: "real", line: line)) }
-                realDriver = d
-                drivers.append(d)
-            }
-            for driver in drivers {
+            for kind in [WorkloadScript.Mode.simulate, .real] where section.driver == kind || section.driver == .both {
+                let driver: any CapacityDriver
+                if kind == .simulate {
+                    driver = SimulatedCapacityDriver(script: script, section: section)
+                } else {
+                    progress(Progress(driver: "real", line: "starting the hosts and mplab proxy"))
+                    let d = try await RealCapacityDriver(script: script, section: section, mplab: options.mplab, overrides: options.overrides, manifests: unlimited,
+                                                         folder: folder) { line in progress(Progress(driver: "real", line: line)) }
+                    realDriver = d
+                    driver = d
+                }
                 result.searches.append(try await search(driver, section: section, objective: objective, progress: progress))
                 try Task.checkCancellation()
                 if options.sweep && !section.concurrency.isEmpty {

@@ -79,7 +79,7 @@ public struct WhatIf: Sendable {
         return CapacityResult.WhatIfOutcome(
             scenario: scenario, offered: offered, admitted: Double(run.calls.success) / seconds,
             rejectedPer30s: mean, rejectedPer30sMax: per30.max() ?? 0,
-            p99: p, withinObjective: p < objective.bound, scaleEvents: run.scaleEvents.map(\.seconds), hostsAtEnd: run.scaleEvents.last?.hosts ?? hostCount,
+            p99: p, withinObjective: p < objective.bound, scaleEvents: run.scaleEvents.map(\.seconds), hostsAtEnd: hostCount + run.scaleEvents.reduce(0) { $0 + $1.hosts },
             calls: run.calls.sent, rejectedOverTime: run.timeSeries.windows.map { [$0.start, Double($0.rateLimited)] })
     }
 

@@ -236,7 +236,7 @@ public struct CapacityResult: Codable, Sendable, Equatable {
         /// p99 of the calls the hosts answered with success, seconds.
         public var p99: Double
         public var withinObjective: Bool
-        /// When the autoscaler added hosts, seconds into the run, and how many hosts it ended with.
+        /// When the autoscaler added hosts, seconds into the run, and how many hosts the cluster ended with.
         public var scaleEvents: [Double]
         public var hostsAtEnd: Int
         public var calls: Int
