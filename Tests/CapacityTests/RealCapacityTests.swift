@@ -27,7 +27,7 @@ struct RealCapacityTests {
     /// The report folder of a simulated study: the files, the charts, the YAML to apply.
     @Test func theReportHasTheCurvesTablesAndYAML() async throws {
         let overrides = ["capacity.replications=2", "capacity.pointDuration=5s", "capacity.warmUp=1s", "capacity.precision=10%",
-                         "capacity.sweepDuration=5s", "capacity.whatIf.duration=30s"]
+                         "capacity.sweepDuration=5s", "capacity.whatIf.duration=30s", "capacity.whatIf.multiples=[2]"]
         let result = try await study("Workloads/verify/capacity-mmc.yaml", overrides: overrides)
         let folder = FileManager.default.temporaryDirectory.appending(path: "capacity-report-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -78,9 +78,11 @@ struct SimulatedCapacityTests {
         #expect(service.scope == "service")
         #expect(service.ratePerInstance <= capacity * 0.75 && service.ratePerInstance > 0)
         // A 1 ms service with 20 ms to spend cannot take a 100 ms fill at 0.75 × capacity at
-        // once: the fill (and the burst) fit the budget, and the limit says it was lowered.
+        // once: the fill (and the burst) fit the budget, the limit is below capacity × 0.75, and
+        // simulation chose it (raised from the fill bound, 207/s, while the objective holds at 5×).
         #expect(Double(service.tokensPerFill) <= capacity * 0.020 && Double(service.maxTokens) <= capacity * 0.020)
-        #expect(rec.reasoning.contains { $0.contains("the limit is lowered") })
+        #expect(service.fillIntervalSeconds == 0.05)
+        #expect(rec.reasoning.contains { $0.contains("replayed in simulation at 5× capacity") }, "\(rec.reasoning)")
         let twice = try #require(result.whatIf.first { $0.scenario == "2× capacity" })
         #expect(twice.withinObjective && twice.p99 < 0.020, "p99 at 2× capacity with the limit: \(twice.p99)")
         #expect(relativeError(twice.offered, 2 * capacity) < 1e-9)

@@ -55,9 +55,11 @@ public struct RateLimitRecommender: Sendable {
     /// The recommendation for `capacity` calls per second (the fleet's), with `points` the
     /// search that found it (for the percentile at the recommended rate), written into the
     /// workload's `manifests`.
-    public func recommend(capacity: Double, basis: String, points: [CapacityResult.Point], script: WorkloadScript, manifests: String) throws
-        -> CapacityResult.Recommendation {
-        let plan = fleetPlan(capacity: capacity, points: points)
+    /// `limit`, when given, replaces the fleet limit the analysis picks (the study raises a
+    /// lowered limit to what simulation shows still holds; see ``CapacityStudy``).
+    public func recommend(capacity: Double, basis: String, points: [CapacityResult.Point], script: WorkloadScript, manifests: String,
+                          limit chosen: Double? = nil) throws -> CapacityResult.Recommendation {
+        let plan = fleetPlan(capacity: capacity, points: points, limit: chosen)
         let limit = plan.limit, budget = plan.budget
         var reasoning = [
             "capacity \(Self.rate(capacity)) (\(basis)) × headroom \(section.headroom) = \(Self.rate(capacity * section.headroom)) for the fleet"
@@ -66,7 +68,10 @@ public struct RateLimitRecommender: Sendable {
                 + "leaving \(Expectation.duration(budget)) of the \(Expectation.duration(objective.bound)) budget: a burst of capacity × \(Expectation.duration(budget)) "
                 + "= \(Int(plan.burst)) calls queued at once still finishes within it (maxTokens)",
         ]
-        if plan.lowered {
+        if plan.lowered, chosen != nil {
+            reasoning.append("over the limit, each fill's tokens are taken at once (fills of \(Expectation.duration(plan.interval))), so the limit is below capacity × headroom: "
+                             + "\(Self.rate(limit)) (\(Self.rate(limit / Double(instances))) per instance), chosen by replaying it in simulation (below)")
+        } else if plan.lowered {
             reasoning.append("over the limit, each fill's tokens are taken at once, so a fill of \(Self.rate(capacity * section.headroom)) × \(Expectation.duration(plan.interval)) "
                              + "would queue more than the budget absorbs: the limit is lowered to \(Self.rate(limit)) (\(Self.rate(limit / Double(instances))) per instance), "
                              + "the largest whose fills of \(Expectation.duration(plan.interval)) fit; a tighter objective or a faster service raises it")
@@ -111,7 +116,7 @@ public struct RateLimitRecommender: Sendable {
         var lowered: Bool
     }
 
-    func fleetPlan(capacity: Double, points: [CapacityResult.Point]) -> FleetPlan {
+    func fleetPlan(capacity: Double, points: [CapacityResult.Point], limit chosen: Double? = nil) -> FleetPlan {
         let shortest = 0.05
         let wanted = Double(section.fillInterval.nanoseconds) / 1e9
         func plan(_ limit: Double, lowered: Bool) -> FleetPlan {
@@ -125,6 +130,7 @@ public struct RateLimitRecommender: Sendable {
         // the others, so one call alone always fits): true below some limit, false above.
         func fits(_ limit: Double) -> Bool { limit * shortest <= 1 + capacity * max(0, objective.bound - Self.percentile(at: limit, points: points)) }
         let wantedLimit = capacity * section.headroom
+        if let chosen { return plan(min(chosen, wantedLimit), lowered: !fits(min(chosen, wantedLimit)) || chosen < wantedLimit) }
         if fits(wantedLimit) { return plan(wantedLimit, lowered: false) }
         var lo = 0.0, hi = wantedLimit
         for _ in 0..<60 {

@@ -85,7 +85,11 @@ public enum CapacityStudy {
             if let chosen = result.searches.last(where: { $0.capacity != nil }), let capacity = chosen.capacity {
                 let recommender = RateLimitRecommender(section: section, objective: objective, instances: script.proxy.instances)
                 let basis = "the \(chosen.driver) search's highest rate keeping \(objective.description)"
-                let recommendation = try recommender.recommend(capacity: capacity, basis: basis, points: chosen.points, script: script, manifests: manifests)
+                var recommendation = try recommender.recommend(capacity: capacity, basis: basis, points: chosen.points, script: script, manifests: manifests)
+                if options.whatIf, recommender.fleetPlan(capacity: capacity, points: chosen.points).lowered {
+                    recommendation = try raise(recommendation, recommender: recommender, capacity: capacity, points: chosen.points, script: script,
+                                               section: section, objective: objective, manifests: manifests, progress: progress)
+                }
                 result.recommendation = recommendation
                 if options.whatIf {
                     progress(Progress(driver: "simulated", line: "replaying the recommendation: " + section.whatIfMultiples.map { "\(WhatIf.trim($0))×" }.joined(separator: ", ")
@@ -100,6 +104,57 @@ public enum CapacityStudy {
             result.complete = false
         }
         return result
+    }
+
+    /// A limit the analysis lowered (each fill a burst, bounded by the latency budget alone)
+    /// is conservative: the budget counts the percentile's service time as well as the wait.
+    /// Raise it by bisection between the analytic limit and capacity × headroom to the highest
+    /// that, replayed in simulation at the worst what-if load, still keeps the objective on the
+    /// upper end of its 95 % interval (without autoscaling: the limit alone must hold).
+    static func raise(_ analytic: CapacityResult.Recommendation, recommender: RateLimitRecommender, capacity: Double, points: [CapacityResult.Point],
+                      script: WorkloadScript, section: WorkloadScript.CapacitySection, objective: CapacityResult.Objective, manifests: String,
+                      progress: @escaping @Sendable (Progress) -> Void) throws -> CapacityResult.Recommendation {
+        let whatIf = WhatIf(script: script, section: section, objective: objective)
+        let multiple = max(2, section.whatIfMultiples.max() ?? 2)
+        let replications = 3
+        let duration = max(.seconds(10), section.whatIfDuration / 6)
+        var low = recommender.fleetPlan(capacity: capacity, points: points).limit
+        var high = capacity * section.headroom
+        let analyticLimit = low
+        var best = analytic, bestUpper: Double?
+        func check(_ limit: Double) throws -> (CapacityResult.Recommendation, Bool, Double) {
+            let r = try recommender.recommend(capacity: capacity, basis: analytic.basis, points: points, script: script, manifests: manifests, limit: limit)
+            let all = try ManifestEditor.setLocalRateLimit(recommender.configuration(from: r), in: manifests).all
+            let (holds, upper) = try whatIf.holds(manifests: all, recommendation: r, capacity: capacity, multiple: multiple, replications: replications, duration: duration)
+            progress(Progress(driver: "simulated", line: String(format: "limit %8.1f/s at %@× capacity: p%@ upper %8.3f ms  %@", limit, WhatIf.trim(multiple),
+                                                                WhatIf.trim(objective.percentile), upper * 1e3, holds ? "holds" : "MISSED")))
+            return (r, holds, upper)
+        }
+        let (atAnalytic, analyticHolds, analyticUpper) = try check(low)
+        guard analyticHolds else {
+            var r = analytic
+            r.reasoning.append("replayed at \(WhatIf.trim(multiple))× capacity in simulation, even this limit's p\(WhatIf.trim(objective.percentile)) reaches "
+                               + "\(Expectation.duration(analyticUpper)) (upper 95 % bound): the objective is not met by any local limit here")
+            return r
+        }
+        best = atAnalytic
+        bestUpper = analyticUpper
+        for _ in 0..<5 where (high - low) / low > 0.03 {
+            let mid = (low + high) / 2
+            let (r, holds, upper) = try check(mid)
+            if holds {
+                low = mid
+                best = r
+                bestUpper = upper
+            } else {
+                high = mid
+            }
+        }
+        best.reasoning.append("the fill bound alone gives \(RateLimitRecommender.rate(analyticLimit)) (a fill of capacity × budget); replayed in simulation at "
+                              + "\(WhatIf.trim(multiple))× capacity (\(replications) runs of \(Expectation.duration(duration.seconds)), no autoscaling), the limit keeps "
+                              + "\(objective.description) up to \(RateLimitRecommender.rate(low)) (p\(WhatIf.trim(objective.percentile)) upper 95 % bound "
+                              + "\(Expectation.duration(bestUpper ?? 0))), so that is recommended")
+        return best
     }
 
     /// The adaptive search on one driver, with a line per point.

@@ -38,8 +38,28 @@ public struct WhatIf: Sendable {
         return zip(scenarios, runs).map { scenario, run in outcome(scenario.0, offered: scenario.1, run) }
     }
 
-    func configuration(proxy: ProxyConfiguration, recommendation: CapacityResult.Recommendation, arrivals: (Double) -> ArrivalProcess) -> SimulationConfiguration {
-        var c = script.simulationConfiguration(seed: script.seed)
+    /// Whether the recommended manifests keep the objective at `multiple` × `capacity`, judged
+    /// as the search judges a point: on the upper end of the 95 % interval of the percentile
+    /// of successful calls over `replications` runs of `duration`.
+    public func holds(manifests: String, recommendation: CapacityResult.Recommendation, capacity: Double, multiple: Double, replications: Int,
+                      duration: Duration) throws -> (holds: Bool, upper: Double) {
+        let loaded = try ConfigurationLoader.load([(name: "recommended manifests", text: manifests)], protocolName: script.proxy.configuration.protocolName)
+        let configurations = (0..<replications).map { i in
+            var c = configuration(proxy: loaded.configuration, recommendation: recommendation, arrivals: { .poisson(rate: multiple * capacity * $0) },
+                                  seed: script.seed &+ 1000 &+ UInt64(i))
+            c.duration = duration
+            c.autoscaling = nil  // the limit alone: a scale-out must not be what keeps the objective
+            return c
+        }
+        let p = try Simulation.runAll(configurations).map { Double($0.successLatency.valueAtPercentile(objective.percentile)) / 1e9 }
+        let interval = StudentInterval(p)
+        let upper = interval.mean + interval.halfWidth
+        return (upper < objective.bound, upper)
+    }
+
+    func configuration(proxy: ProxyConfiguration, recommendation: CapacityResult.Recommendation, arrivals: (Double) -> ArrivalProcess,
+                       seed: UInt64? = nil) -> SimulationConfiguration {
+        var c = script.simulationConfiguration(seed: seed ?? script.seed)
         c.proxy = proxy
         c.clients = zip(script.clientModels, script.clientShares).map { model, share in
             var m = model
