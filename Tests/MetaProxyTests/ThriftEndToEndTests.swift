@@ -14,6 +14,16 @@ struct ThriftEndToEndTests {
     static let peer = root.appending(path: "Tests/MetaProxyTests/Peers/thrift_e2e.py").path
     static var python: String { ProcessInfo.processInfo.environment["MPLAB_PYTHON"] ?? root.appending(path: ".build/venv/bin/python").path }
 
+    /// Stops the server and checks that it went: a peer left running outlives the suite (they
+    /// did, when SIGTERM came to them blocked from the test process).
+    static func stop(_ server: Process) {
+        server.terminate()
+        let deadline = Date().addingTimeInterval(30)
+        while server.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!server.isRunning, "the Python Thrift server did not stop on SIGTERM")
+        if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+    }
+
     /// Starts the Python server; returns the process and its port.
     static func startServer(framed: Bool, proto: String) throws -> (Process, Int) {
         guard FileManager.default.isExecutableFile(atPath: python) else { throw PeerProcess.Failed(description: "no Python at \(python): run scripts/setup") }
@@ -43,7 +53,7 @@ struct ThriftEndToEndTests {
     @Test(arguments: [(true, "binary"), (true, "compact"), (false, "binary"), (false, "compact")])
     func pythonClientThroughTheProxyToPythonServer(framed: Bool, proto: String) async throws {
         let (server, port) = try Self.startServer(framed: framed, proto: proto)
-        defer { server.terminate() }
+        defer { Self.stop(server) }
         var config = ProxyConfiguration(protocolName: "thrift",
                                         routes: [RouteConfiguration(name: "echo", match: [AttributeCondition("method", .regex("echo|ping|notify"))],
                                                                     destinations: [RouteDestination(cluster: "python")])],

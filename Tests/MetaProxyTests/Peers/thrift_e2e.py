@@ -12,6 +12,7 @@ generated at run time by the Debian thrift compiler.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,11 @@ class Handler:
 
 
 def serve(framed, proto):
+    # The test process's threads block SIGTERM, and a blocked (or ignored) signal passes on
+    # through exec; the test stops this server with SIGTERM, so unblock it and take the default
+    # action back (else the server outlives the suite).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     tf, pf = factories(framed, proto)
     sock = TSocket.TServerSocket(host="127.0.0.1", port=0)
     sock.listen()
