@@ -10,9 +10,12 @@ import Workload
 struct RealCapacityTests {
     /// Four workers of a constant 2 ms serve at most 2000 calls/s: the real search finds that
     /// within 10 %, and so does the USL fit of the real closed-loop sweep. Real sockets are
-    /// timed by the machine, so this runs in the optimized pass of `scripts/test` only (a debug
-    /// proxy and load generator would measure themselves).
-    @Test(.enabled(if: isOptimizedBuild)) func aServerOfKnownCapacityIsFoundOnRealSockets() async throws {
+    /// timed by the machine: beside the suite's simulations (both cores busy) one fresh-clone run
+    /// in four found 1500/s. So `scripts/test` runs this alone, after every other test, in the
+    /// optimized build (`MPLAB_MACHINE_TO_ITSELF=1`); a debug proxy and load generator would
+    /// measure themselves.
+    @Test(.enabled(if: isOptimizedBuild && ProcessInfo.processInfo.environment["MPLAB_MACHINE_TO_ITSELF"] == "1"))
+    func aServerOfKnownCapacityIsFoundOnRealSockets() async throws {
         let result = try await study("Workloads/verify/capacity-real-2ms.yaml", overrides: [], whatIf: false)
         let search = try #require(result.searches.first)
         #expect(search.driver == "real")
