@@ -14,7 +14,7 @@ struct RealCapacityTests {
     /// in four found 1500/s. So `scripts/test` runs this alone, after every other test, in the
     /// optimized build (`MPLAB_MACHINE_TO_ITSELF=1`); a debug proxy and load generator would
     /// measure themselves.
-    @Test(.enabled(if: isOptimizedBuild && ProcessInfo.processInfo.environment["MPLAB_MACHINE_TO_ITSELF"] == "1"))
+    @Test(.enabled(if: machineToItself))
     func aServerOfKnownCapacityIsFoundOnRealSockets() async throws {
         let result = try await study("Workloads/verify/capacity-real-2ms.yaml", overrides: [], whatIf: false)
         let search = try #require(result.searches.first)
