@@ -1,5 +1,6 @@
 import Foundation
 import Results
+import Simulation
 import TrafficModel
 import Workload
 
@@ -21,37 +22,12 @@ extension CapacityDriver {
     /// A point from each repetition's percentile, median, success and error counts.
     static func point(rate: Double, percentiles: [Double], medians: [Double], success: Int, sent: Int, seconds: Double,
                       objective: CapacityResult.Objective) -> CapacityResult.Point {
-        let interval = StudentInterval(percentiles)
+        let interval = ConfidenceInterval(percentiles)
         let errorShare = sent == 0 ? 1 : Double(sent - min(success, sent)) / Double(sent)
         let upper = interval.mean + interval.halfWidth
         return CapacityResult.Point(offered: rate, throughput: Double(success) / max(seconds, 1e-9), percentile: interval.mean, percentileUpper: upper,
                                     samples: percentiles, median: medians.reduce(0, +) / Double(max(1, medians.count)), errorShare: errorShare, calls: sent,
                                     passed: CapacitySearch.passes(percentileUpper: upper, errorShare: errorShare, objective: objective), phase: "")
-    }
-}
-
-/// A mean with the half-width of its 95 % interval by Student's t.
-struct StudentInterval {
-    var mean: Double
-    var halfWidth: Double
-
-    init(_ values: [Double]) {
-        let n = Double(values.count)
-        mean = values.reduce(0, +) / max(n, 1)
-        guard values.count > 1 else {
-            halfWidth = .infinity
-            return
-        }
-        let m = mean
-        let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)
-        halfWidth = Self.t975(values.count - 1) * (variance / n).squareRoot()
-    }
-
-    /// The 97.5 % quantile of Student's t with `df` degrees of freedom.
-    static func t975(_ df: Int) -> Double {
-        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-                               2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-        return df >= 1 && df <= table.count ? table[df - 1] : 1.96 + 2.4 / Double(df)
     }
 }
 

@@ -52,7 +52,7 @@ public struct WhatIf: Sendable {
             return c
         }
         let p = try Simulation.runAll(configurations).map { Double($0.successLatency.valueAtPercentile(objective.percentile)) / 1e9 }
-        let interval = StudentInterval(p)
+        let interval = ConfidenceInterval(p)
         let upper = interval.mean + interval.halfWidth
         return (upper < objective.bound, upper)
     }
