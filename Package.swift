@@ -19,7 +19,9 @@ let package = Package(
         .library(name: "Runner", targets: ["Runner"]),
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Capacity", targets: ["Capacity"]),
+        .library(name: "Gate", targets: ["Gate"]),
         .executable(name: "mplab", targets: ["mplab"]),
+        .executable(name: "mplab-probe", targets: ["mplab-probe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -143,6 +145,22 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The release gate: deterministic figures (simulation, instructions per request under
+        // callgrind, allocations) against a recorded baseline, latency against the baseline build
+        // in one run, and a pass / fail / inconclusive verdict with CI's exit codes.
+        .target(
+            name: "Gate",
+            dependencies: [
+                "MetaProtocol",
+                "MetaProtocolCodecs",
+                "Results",
+                "Workload",
+                "Simulation",
+                "LoadGenerator",
+                "Runner",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Reports from results: Markdown, self-contained HTML with inline SVG charts, CSV, .hgrm.
         .target(
             name: "Reporting",
@@ -154,6 +172,17 @@ let package = Package(
             name: "CJemalloc",
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
+        ),
+        // jemalloc's statistics (mallctl) for the executables that link it.
+        .target(
+            name: "JemallocStats",
+            dependencies: ["CJemalloc"]
+        ),
+        // The gate's hot-path probes as a program of their own: synchronous from its first line,
+        // because valgrind (3.19) cannot run a Swift program whose main is async.
+        .executableTarget(
+            name: "mplab-probe",
+            dependencies: ["Gate", "JemallocStats"]
         ),
         .executableTarget(
             name: "mplab",
@@ -168,7 +197,8 @@ let package = Package(
                 "Runner",
                 "Reporting",
                 "Capacity",
-                "CJemalloc",
+                "Gate",
+                "JemallocStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -236,6 +266,10 @@ let package = Package(
             name: "CapacityTests",
             dependencies: ["Capacity", "Reporting", "Runner", "Workload", "Results", "Simulation", "TrafficModel", "MetaProtocol"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "GateTests",
+            dependencies: ["Gate", "Workload", "MetaProtocol"]
         ),
         .testTarget(
             name: "MetaProtocolCodecsTests",

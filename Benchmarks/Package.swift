@@ -34,6 +34,7 @@ let package = Package(
             name: "CoreBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Gate", package: "MetaProxyLab"),
                 .product(name: "MetaProtocol", package: "MetaProxyLab"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

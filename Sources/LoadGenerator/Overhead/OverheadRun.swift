@@ -136,14 +136,14 @@ public enum OverheadRun {
     }
 
     /// One round's load on one path.
-    static func roundPlan(_ plan: OverheadPlan, port: Int, size: Int, round: Int) -> LoadPlan {
+    public static func roundPlan(_ plan: OverheadPlan, port: Int, size: Int, round: Int) -> LoadPlan {
         LoadPlan(port: port, protocolName: plan.protocolName, pacing: .openLoop(.constant(rate: plan.rate)), connections: plan.connections, depth: plan.depth,
                  duration: plan.roundDuration, warmUp: .milliseconds(200), requestTimeout: .seconds(10), mix: [CallTemplate(attributes: calls(plan.protocolName))],
                  payloadSize: .constant(Double(size)), seed: plan.seed &+ UInt64(round))
     }
 
     /// Attributes the route matches and the protocol carries.
-    static func calls(_ protocolName: String) -> [KeyValue] {
+    public static func calls(_ protocolName: String) -> [KeyValue] {
         switch protocolName {
         case "livepacket": [KeyValue("method", "1.1")]
         default: [KeyValue("interface", "org.mplab.Synthetic"), KeyValue("method", "call")]
@@ -158,7 +158,7 @@ public enum OverheadRun {
         return port
     }
 
-    static func proxyConfiguration(_ plan: OverheadPlan, serverPort: Int, delay: Duration?) -> String {
+    public static func proxyConfiguration(_ plan: OverheadPlan, serverPort: Int, delay: Duration?) -> String {
         let fault = delay.map { ", fault: { delay: { fixedDelay: \($0.nanoseconds / 1000)us, percentage: 100 } }" } ?? ""
         return """
             apiVersion: metaprotocol.aeraki.io/v1alpha1

@@ -22,6 +22,7 @@ final class DownstreamHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
+        if let delay = runtime.settings.injectedDelay { Self.spin(delay) }
         let (runtime, session) = (runtime, session)
         runtime.onCoreLoop {
             guard session.id != 0 else { return }
@@ -54,3 +55,12 @@ final class DownstreamHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+extension DownstreamHandler {
+    /// Busy-waits (the test-only injected delay): a timer would add its own wake-up latency.
+    static func spin(_ delay: Duration) {
+        let end = NIODeadline.now() + .nanoseconds(delay.nanoseconds)
+        while NIODeadline.now() < end {}
+    }
+}
+

@@ -18,6 +18,10 @@ public struct ProxySettings: Sendable, Hashable {
     /// everywhere else — in balancing, consistent hashing, stats — so production manifests run
     /// against local stand-ins and decide exactly as they would there.
     public var upstreamAddresses: [String: String] = [:]
+    /// Test-only: hold the client connection's loop busy this long for every frame read, a
+    /// known latency regression for showing that `mplab gate` catches one (`mplab proxy
+    /// --inject-delay-us`, hidden). Never set in a real deployment.
+    public var injectedDelay: Duration?
 
     public init(maxDownstreamConnections: Int = 10_000, downstreamIdleTimeout: Duration? = .seconds(300),
                 writeBufferHighWatermark: Int = 1 << 20, writeBufferLowWatermark: Int = 256 << 10,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JemallocStats
 import MetaProtocolCodecs
 
 /// `mplab doctor`: checks that this build runs as the measurements expect.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JemallocStats
 import Foundation
 import LoadGenerator
 import Logging
@@ -73,6 +74,8 @@ struct ProxyCommand: AsyncParsableCommand {
                                valueName: "from=host:port"))
     var upstreamAddresses: [String] = []
 
+    @Option(help: .hidden) var injectDelayUs = 0
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -104,6 +107,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
                                      drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
+        if injectDelayUs > 0 { settings.injectedDelay = .microseconds(injectDelayUs) }
         for a in upstreamAddresses {
             let parts = a.split(separator: "=", maxSplits: 1).map(String.init)
             settings.upstreamAddresses[parts[0]] = parts[1]

@@ -8,23 +8,30 @@ import Glibc
 ///
 /// The executables link jemalloc so that it replaces the C library's `malloc`; these readings
 /// are how `mplab doctor` (and later the proxy's `/memory` endpoint) prove it and report memory.
-enum Jemalloc {
+public enum Jemalloc {
     /// jemalloc's version string, e.g. `5.3.0-0-g54eaed1…`.
-    static var version: String? {
+    public static var version: String? {
         var pointer: UnsafePointer<CChar>? = nil
         var size = MemoryLayout<UnsafePointer<CChar>?>.size
         guard mallctl("version", &pointer, &size, nil, 0) == 0, let pointer else { return nil }
         return String(cString: pointer)
     }
 
+    /// Returns this thread's cached allocations to its arena, which also merges the cache's
+    /// request counts into the arena's statistics: until then, requests the thread cache served
+    /// are not counted, so a reading around a stretch of code would come out short.
+    public static func flushThreadCache() {
+        _ = mallctl("thread.tcache.flush", nil, nil, nil, 0)
+    }
+
     /// Makes the statistics current (jemalloc caches them until the epoch advances).
-    static func refresh() {
+    public static func refresh() {
         var epoch: UInt64 = 1
         _ = mallctl("epoch", nil, nil, &epoch, MemoryLayout<UInt64>.size)
     }
 
     /// A `size_t` statistic such as `stats.allocated`, or nil when jemalloc does not have it.
-    static func statistic(_ name: String) -> Int? {
+    public static func statistic(_ name: String) -> Int? {
         var value = 0
         var size = MemoryLayout<Int>.size
         guard mallctl(name, &value, &size, nil, 0) == 0 else { return nil }
@@ -32,14 +39,14 @@ enum Jemalloc {
     }
 
     /// Whether jemalloc was built with statistics (`config.stats`).
-    static var hasStatistics: Bool {
+    public static var hasStatistics: Bool {
         var value = false
         var size = MemoryLayout<Bool>.size
         return mallctl("config.stats", &value, &size, nil, 0) == 0 && value
     }
 
     /// The current memory statistics.
-    static func snapshot() -> Snapshot? {
+    public static func snapshot() -> Snapshot? {
         refresh()
         guard let allocated = statistic("stats.allocated"), let active = statistic("stats.active"),
             let resident = statistic("stats.resident"), let mapped = statistic("stats.mapped"),
@@ -50,7 +57,7 @@ enum Jemalloc {
 
     /// Bytes jemalloc's `stats.allocated` grew by while one `malloc` of `probeSize` bytes was
     /// live. When jemalloc is not the process's `malloc`, this stays near zero.
-    static func mallocProbe(probeSize: Int = 8 << 20) -> Int? {
+    public static func mallocProbe(probeSize: Int = 8 << 20) -> Int? {
         guard hasStatistics else { return nil }
         refresh()
         guard let before = statistic("stats.allocated") else { return nil }
@@ -65,7 +72,7 @@ enum Jemalloc {
     }
 
     /// A `uint64_t` statistic (the cumulative counters are).
-    static func counter(_ name: String) -> UInt64? {
+    public static func counter(_ name: String) -> UInt64? {
         var value: UInt64 = 0
         var size = MemoryLayout<UInt64>.size
         guard mallctl(name, &value, &size, nil, 0) == 0 else { return nil }
@@ -73,7 +80,7 @@ enum Jemalloc {
     }
 
     /// An `unsigned` setting such as `arenas.nbins`.
-    static func unsigned(_ name: String) -> UInt32? {
+    public static func unsigned(_ name: String) -> UInt32? {
         var value: UInt32 = 0
         var size = MemoryLayout<UInt32>.size
         guard mallctl(name, &value, &size, nil, 0) == 0 else { return nil }
@@ -83,7 +90,7 @@ enum Jemalloc {
     /// Allocations requested since the process started, and their bytes by size class (exact to
     /// the size class), over all arenas: each small size class's and each large one's requests
     /// times its size. Call ``refresh()`` first.
-    static func requestTotals() -> (requests: UInt64, bytes: UInt64)? {
+    public static func requestTotals() -> (requests: UInt64, bytes: UInt64)? {
         // MALLCTL_ARENAS_ALL: the sum over every arena.
         let all = "stats.arenas.4096"
         guard let bins = unsigned("arenas.nbins"), let large = unsigned("arenas.nlextents") else { return nil }
@@ -104,7 +111,7 @@ enum Jemalloc {
     /// The statistics as text, for the proxy's `/memory` endpoint: memory in use now (bytes),
     /// and the allocations requested so far with their bytes (a harness reads them before and
     /// after some calls to know what each cost).
-    static func report() -> String {
+    public static func report() -> String {
         guard let s = snapshot() else { return "jemalloc statistics are not available\n" }
         var lines = ["allocator jemalloc \(version ?? "?")", "allocated \(s.allocated)", "active \(s.active)",
                      "resident \(s.resident)", "mapped \(s.mapped)", "metadata \(s.metadata)"]
@@ -112,16 +119,16 @@ enum Jemalloc {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    struct Snapshot {
+    public struct Snapshot {
         /// Bytes in live allocations.
-        var allocated: Int
+        public var allocated: Int
         /// Bytes in pages holding live allocations.
-        var active: Int
+        public var active: Int
         /// Bytes physically resident in memory.
-        var resident: Int
+        public var resident: Int
         /// Bytes mapped from the operating system.
-        var mapped: Int
+        public var mapped: Int
         /// Bytes used by jemalloc's own bookkeeping.
-        var metadata: Int
+        public var metadata: Int
     }
 }
