@@ -158,6 +158,7 @@ let package = Package(
                 "Simulation",
                 "LoadGenerator",
                 "Runner",
+                "Reporting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

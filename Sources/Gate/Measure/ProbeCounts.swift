@@ -55,7 +55,7 @@ public struct ProbeCounter: Sendable {
         guard stripped != nil else { preconditionFailure("prepare the counter with forCallgrind(in:) first") }
         let out = FileManager.default.temporaryDirectory.appending(path: "mplab-callgrind-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        _ = try Command.check(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=mplab_gate_measured",
+        _ = try Command.check(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=*mplab_gate_measured*",
                                "--callgrind-out-file=\(out)"] + arguments(probe, iterations: iterations, allocations: false),
                               environment: Self.environment)
         let text = try String(contentsOfFile: out, encoding: .utf8)

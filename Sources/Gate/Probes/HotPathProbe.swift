@@ -96,6 +96,8 @@ public struct HotPathProbe: Sendable {
     }
 
     /// The measured region, under a plain symbol name callgrind can be told to collect alone.
+    /// An optimized build calls a clone with the closure folded in (closure specialization)
+    /// whose mangled name contains this one, so the gate collects `*mplab_gate_measured*`.
     @inline(never) @_silgen_name("mplab_gate_measured")
     public func measured(_ body: () -> Void) { body() }
 }

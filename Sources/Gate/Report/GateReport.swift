@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 
 /// The gate's outcome in the three forms CI systems read: Markdown for a job page, JUnit XML
 /// for test dashboards (one test case per metric), and JSON with every figure.
@@ -59,19 +60,12 @@ public enum GateReport {
         return xml.joined(separator: "\n")
     }
 
+    /// Text made safe in an XML attribute: markup escaped as the reports escape it, line breaks
+    /// kept as character references, other control characters (which XML 1.0 forbids) dropped.
     static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\n": out += "&#10;"
-            default: if c.value >= 0x20 || c == "\t" { out.unicodeScalars.append(c) }
-            }
-        }
-        return out
+        var kept = String.UnicodeScalarView()
+        for c in s.unicodeScalars where c.value >= 0x20 || c == "\t" || c == "\n" { kept.append(c) }
+        return SVGChart.escape(String(kept)).replacingOccurrences(of: "\n", with: "&#10;")
     }
 
     public static func json(_ o: GateOutcome) throws -> Data {

@@ -132,6 +132,13 @@ public enum GateRun {
         }
 
         metrics += thresholds(suite, metrics)
+        if let baseline, baseline.machine.cpuModel != Machine.current.cpuModel || baseline.machine.cores != Machine.current.cores {
+            // Instruction counts follow the CPU (glibc picks memcpy by its features): say so
+            // rather than let a different machine pass for a regression silently.
+            metrics.append(GateMetric(name: "baseline machine", group: .absolute, unit: "", value: .nan, tolerance: 0, direction: .exact, samples: 0,
+                                      verdict: .warning,
+                                      detail: "the baseline was recorded on \(baseline.machine.cores) cores, \(baseline.machine.cpuModel); this is \(Machine.current.cores) cores, \(Machine.current.cpuModel)"))
+        }
         var injected: [String] = []
         if options.probeInjection.copyFrames { injected.append("an extra copy of each frame in the probes") }
         if options.probeInjection.extraWork > 0 { injected.append("\(options.probeInjection.extraWork) rounds of extra work per probe request") }

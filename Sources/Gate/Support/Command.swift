@@ -16,7 +16,7 @@ struct Command {
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         // Standard error goes to a file, so a child that fills it never blocks while its output is read.
         let errorFile = FileManager.default.temporaryDirectory.appending(path: "mplab-gate-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         let err = try FileHandle(forWritingTo: errorFile)
         let out = Pipe()
