@@ -13,14 +13,14 @@ struct SuiteReaderTests {
             dedicated: true
             instructions: { probes: [core-request, dubbo-codec-1KB], iterations: 500, tolerance: 0.5% }
             allocations: { probes: [core-request] }
-            latency: { sizes: [20, 120000], rate: 800, roundDuration: 2s, rounds: 6, step: 2, maxRounds: 10, minEffect: 3% }
+            latency: { pacing: open, sizes: [20, 120000], rate: 800, roundDuration: 2s, rounds: 6, step: 2, maxRounds: 10, minEffect: 3% }
             thresholds: [{ metric: "instructions/request core-request", max: 9000 }]
             """, file: "nightly.yaml", probes: Self.probes)
         #expect(suite.name == "nightly" && suite.dedicated)
         #expect(suite.instructions?.probes == ["core-request", "dubbo-codec-1KB"] && suite.instructions?.iterations == 500)
         #expect(suite.instructions?.tolerance == 0.005)
         #expect(suite.allocations?.tolerance == 0, "allocations are exact unless told otherwise")
-        #expect(suite.latency?.sizes == [20, 120000] && suite.latency?.roundDuration == .seconds(2) && suite.latency?.minEffect == 0.03)
+        #expect(suite.latency?.closedLoop == false && suite.latency?.sizes == [20, 120000] && suite.latency?.roundDuration == .seconds(2) && suite.latency?.minEffect == 0.03)
         #expect(suite.thresholds.first?.max == 9000)
     }
 

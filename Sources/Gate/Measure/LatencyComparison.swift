@@ -50,17 +50,32 @@ public struct LatencyComparison: Sendable {
         defer { candidate.stop() }
 
         var metrics: [GateMetric] = []
+        /// One round through one build's proxy (the plan's pacing; `duration` instead of the
+        /// round's when given).
+        func round(_ port: Int, size: Int, pair: Int, duration: Duration? = nil) async throws -> LoadReport {
+            var round = OverheadRun.roundPlan(overhead, port: port, size: size, round: pair)
+            if plan.closedLoop {
+                round.pacing = .closedLoop
+                round.depth = 1
+            }
+            if let duration { round.duration = duration }
+            return try await LoadRun.run(round)
+        }
         for size in plan.sizes {
             var medians: (baseline: [Double], candidate: [Double]) = ([], [])
             var calls = 0
             var decision: LatencyDecision?
+            // A process just started runs its first thousands of calls slower (page faults,
+            // caches, lazily bound symbols): seen as the first rounds of one build 3× the rest.
+            // Both builds are warmed before any round counts.
+            for port in [baselinePort, candidatePort] { _ = try await round(port, size: size, pair: 0, duration: .seconds(2)) }
             while medians.baseline.count < plan.maxRounds {
                 let target = medians.baseline.isEmpty ? plan.rounds : min(plan.maxRounds, medians.baseline.count + plan.step)
                 while medians.baseline.count < target {
                     let pair = medians.baseline.count
                     // ABBA: each build goes first in every other pair.
                     for isCandidate in pair % 2 == 0 ? [false, true] : [true, false] {
-                        let load = try await LoadRun.run(OverheadRun.roundPlan(overhead, port: isCandidate ? candidatePort : baselinePort, size: size, round: pair))
+                        let load = try await round(isCandidate ? candidatePort : baselinePort, size: size, pair: pair)
                         guard load.figures.calls.answered > 0 else { throw GateError.badOutput("a latency round", "no call was answered") }
                         calls += load.figures.calls.answered
                         let median = Double(load.figures.latency.nanoseconds(atPercentile: 50)) / 1e3
@@ -75,10 +90,14 @@ public struct LatencyComparison: Sendable {
             guard let d = decision else { continue }
             let baselineMedian = BootstrapInterval.median(medians.baseline), candidateMedian = BootstrapInterval.median(medians.candidate)
             let detail = "candidate/baseline p50 \(GateFormat.number(d.ratio))× (95 % interval \(GateFormat.number(d.interval.lowerBound))–\(GateFormat.number(d.interval.upperBound))), "
-                + "Mann-Whitney p = \(GateFormat.number(d.p)), \(d.pairs) ABBA pairs of \(GateFormat.number(Double(plan.roundDuration.nanoseconds) / 1e9))-s rounds at \(GateFormat.number(plan.rate))/s; "
+                + "Mann-Whitney p = \(GateFormat.number(d.p)), \(d.pairs) ABBA pairs of \(GateFormat.number(Double(plan.roundDuration.nanoseconds) / 1e9))-s rounds, "
+                + (plan.closedLoop ? "closed loop over \(plan.connections) connection(s); " : "\(GateFormat.number(plan.rate))/s open loop; ")
                 + "medians \(GateFormat.number(candidateMedian)) µs vs \(GateFormat.number(baselineMedian)) µs; minimum effect \(GateFormat.percent(plan.minEffect, signed: false))"
-            metrics.append(GateMetric(name: "latency p50 ratio \(plan.protocolName) \(size) B", group: .latency, unit: "×", value: d.ratio, baseline: 1,
-                                      tolerance: plan.minEffect, direction: .lowerIsBetter, samples: calls, interval: d.interval, verdict: d.verdict, detail: detail))
+            var metric = GateMetric(name: "latency p50 ratio \(plan.protocolName) \(size) B", group: .latency, unit: "×", value: d.ratio, baseline: 1,
+                                    tolerance: plan.minEffect, direction: .lowerIsBetter, samples: calls, interval: d.interval, verdict: d.verdict, detail: detail)
+            metric.baselineRounds = medians.baseline
+            metric.candidateRounds = medians.candidate
+            metrics.append(metric)
         }
         return metrics
     }

@@ -38,6 +38,10 @@ public struct GateMetric: Codable, Sendable, Hashable {
     public var samples: Int
     /// For latency: the 95 % interval of the candidate/baseline ratio.
     public var interval: ClosedRange<Double>?
+    /// For latency: each round's median, µs, of the baseline and of the candidate build, in
+    /// pair order (what the decision was made from).
+    public var baselineRounds: [Double]?
+    public var candidateRounds: [Double]?
     public var verdict: GateVerdict
     /// Why, in a sentence.
     public var detail: String

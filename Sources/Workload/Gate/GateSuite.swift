@@ -22,9 +22,12 @@ public struct GateSuite: Sendable {
     /// The candidate build against the baseline build on real sockets, in one run.
     public struct Latency: Sendable {
         public var protocolName: String
+        /// Closed loop (each connection waits for its answer before the next call: the proxy
+        /// kept busy, so no idle wake-ups scatter the rounds) or open loop at `rate`.
+        public var closedLoop: Bool
         /// Payload sizes in bytes, one metric each.
         public var sizes: [Int]
-        /// Calls per second in each round (open loop), over `connections`.
+        /// Calls per second in each round when open loop; connections in either.
         public var rate: Double
         public var connections: Int
         public var roundDuration: Duration

@@ -98,13 +98,20 @@ public enum GateSuiteReader {
     }
 
     static func readLatency(_ node: Node, _ r: inout ManifestReader) -> GateSuite.Latency {
-        var l = GateSuite.Latency(protocolName: "livepacket", sizes: [20, 1024], rate: 1000, connections: 4, roundDuration: .seconds(1), rounds: 8, step: 4,
+        var l = GateSuite.Latency(protocolName: "livepacket", closedLoop: true, sizes: [20, 1024], rate: 1000, connections: 4, roundDuration: .seconds(1), rounds: 8, step: 4,
                                   maxRounds: 32, minEffect: 0.05, alpha: 0.05)
-        let fields = ["protocol", "sizes", "rate", "connections", "roundDuration", "rounds", "step", "maxRounds", "minEffect", "alpha"]
+        let fields = ["protocol", "pacing", "sizes", "rate", "connections", "roundDuration", "rounds", "step", "maxRounds", "minEffect", "alpha"]
         for (k, v) in r.fields(node, "latency", known: fields) {
             let p = "latency.\(k)"
             switch k {
             case "protocol": l.protocolName = r.string(v, p) ?? l.protocolName
+            case "pacing":
+                switch r.string(v, p) {
+                case "closed": l.closedLoop = true
+                case "open": l.closedLoop = false
+                case let other?: r.fail(v, p, "closed or open, not \"\(other)\"")
+                case nil: break
+                }
             case "sizes":
                 let sizes = r.list(v, p).enumerated().compactMap { r.int($0.element, "\(p)[\($0.offset)]") }
                 if sizes.contains(where: { $0 < 0 || $0 > 16 << 20 }) { r.fail(v, p, "sizes are bytes from 0 to 16 MiB") } else { l.sizes = sizes }
