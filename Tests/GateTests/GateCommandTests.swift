@@ -61,7 +61,7 @@ struct GateCommandTests {
         #expect(!copy.output.contains("✅ pass |"), "every metric regressed: \(copy.output)")
 
         // Extra arithmetic only: instructions regress, allocations do not.
-        let work = try Self.gate([suite, "--baseline", baseline, "--reports", reports, "--inject-work", "200"])
+        let work = try Self.gate([suite, "--baseline", baseline, "--reports", reports, "--inject-work", "5000"])
         #expect(work.status == 2, "\(work.output)")
         let lines = work.output.split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("| instructions/request") }.allSatisfy { $0.contains("❌ fail") })

@@ -12,7 +12,8 @@ public struct HotPathProbe: Sendable {
     public struct Injection: Sendable, Hashable {
         /// Copy each request's frame once more (an allocation and a copy per request).
         public var copyFrames = false
-        /// Rounds of extra arithmetic per request (about 4 instructions each).
+        /// Rounds of extra arithmetic per request (what one costs depends on the compiler:
+        /// scripts/gate-trust measures it).
         public var extraWork = 0
 
         public init(copyFrames: Bool = false, extraWork: Int = 0) {
@@ -40,7 +41,7 @@ public struct HotPathProbe: Sendable {
         probes.append(HotPathProbe(name: "route-and-pick", summary: "route match among 50 routes, Maglev pick among 1000 hosts, breaker and token bucket") { injection in
             var path = DecisionPath(policy: .maglev())
             return {
-                blackHole(path.decide())
+                probeSink(path.decide())
                 extraWork(injection.extraWork)
             }
         })
@@ -76,7 +77,7 @@ public struct HotPathProbe: Sendable {
                 guard var message = try? codec.decode(&input) else { preconditionFailure("decode failed") }
                 id &+= 1
                 message.requestID = id & 0x7fff_ffff
-                blackHole(try? codec.encode(message, mutation: Mutation()))
+                probeSink(try? codec.encode(message, mutation: Mutation()))
                 extraWork(injection.extraWork)
             }
         }
@@ -102,13 +103,15 @@ public struct HotPathProbe: Sendable {
     public func measured(_ body: () -> Void) { body() }
 }
 
-/// Keeps a value alive past the optimizer.
-@inline(never) func blackHole<T>(_ value: T) { _ = value }
+/// Keeps a value alive past the optimizer. Public and not optimized, so that dead-argument
+/// elimination cannot see that it ignores its argument and remove the work that made it (it
+/// did, in an internal version: the injected extra work cost nothing).
+@inline(never) @_optimize(none) public func probeSink<T>(_ value: T) { _ = value }
 
 /// `rounds` steps of arithmetic the optimizer cannot remove: a known number of instructions.
 @inline(never) func extraWork(_ rounds: Int) {
     guard rounds > 0 else { return }
     var x: UInt64 = 0x9e37_79b9_7f4a_7c15
     for i in 0..<rounds { x = (x ^ UInt64(truncatingIfNeeded: i)) &* 0xbf58_476d_1ce4_e5b9 }
-    blackHole(x)
+    probeSink(x)
 }
