@@ -5,8 +5,8 @@ import Workload
 
 /// The candidate build's proxy against the baseline build's, on one path in one run: one
 /// `mplab serve`, one proxy of each build in front of it (one event loop each, pinned to the same
-/// core), and open-loop rounds through each in ABBA order, so that whatever the machine does
-/// during the run falls on both builds alike.
+/// core), both warmed, and rounds through each in ABBA order (closed loop unless the suite says
+/// open), so that whatever the machine does during the run falls on both builds alike.
 public struct LatencyComparison: Sendable {
     public var baselineMplab: String
     public var candidateMplab: String

@@ -20,8 +20,6 @@ public struct HotPathProbe: Sendable {
             self.copyFrames = copyFrames
             self.extraWork = extraWork
         }
-
-        public var isEmpty: Bool { !copyFrames && extraWork == 0 }
     }
 
     public var name: String

@@ -41,6 +41,14 @@ public struct GateBaseline: Codable, Sendable {
 
     public func value(of name: String) -> Double? { metrics.first { $0.name == name }?.value }
 
+    /// The commit checked out in the current directory's clone (what a baseline recorded now
+    /// names, and the latency comparison later builds); nil outside a clone.
+    public static func currentRevision() -> String? {
+        guard let c = try? Command.run(["git", "rev-parse", "HEAD"]), c.status == 0 else { return nil }
+        let text = c.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
     public static func read(_ path: String) throws -> GateBaseline {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {

@@ -8,10 +8,13 @@ final class DownstreamHandler: ChannelInboundHandler {
 
     private let runtime: CoreRuntime
     private let session: DownstreamSession
+    /// The test-only injected delay (``ProxySettings/injectedDelay``), nil in every real run.
+    private let injectedDelay: Duration?
 
     init(runtime: CoreRuntime, channel: Channel) {
         self.runtime = runtime
         session = DownstreamSession(channel: channel)
+        injectedDelay = runtime.settings.injectedDelay
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -22,7 +25,7 @@ final class DownstreamHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
-        if let delay = runtime.settings.injectedDelay { Self.spin(delay) }
+        if let injectedDelay { Self.spin(injectedDelay) }
         let (runtime, session) = (runtime, session)
         runtime.onCoreLoop {
             guard session.id != 0 else { return }

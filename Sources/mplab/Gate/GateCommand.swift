@@ -91,7 +91,7 @@ struct GateCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if updateBaseline {
-            let recorded = GateBaseline(suite: suite.name, build: outcome.build, revision: try? Self.revision(), machine: outcome.machine, recordedAt: Date(),
+            let recorded = GateBaseline(suite: suite.name, build: outcome.build, revision: GateBaseline.currentRevision(), machine: outcome.machine, recordedAt: Date(),
                                         commandLine: CommandLine.arguments, metrics: outcome.metrics)
             try recorded.write(options.baselineFile)
             print("recorded \(recorded.metrics.count) figures of build \(recorded.build) as \(options.baselineFile)")
@@ -106,20 +106,5 @@ struct GateCommand: AsyncParsableCommand {
         print(GateReport.markdown(outcome))
         print("reports: \(folder)/{summary.md,junit.xml,gate.json}")
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
-    }
-
-    /// The commit checked out, which the latency comparison later builds as the baseline.
-    static func revision() throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "rev-parse", "HEAD"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, !text.isEmpty else { throw GateError.usage("not in a git clone") }
-        return text
     }
 }
