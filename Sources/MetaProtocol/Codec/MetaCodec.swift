@@ -30,6 +30,12 @@ public protocol MetaCodec: Sendable {
     /// key/value section has the mutation's entries replacing or extending the frame's.
     func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame
 
+    /// ``encode(_:mutation:)`` writing its new bytes (a renumbered header) into `scratch`'s
+    /// reusable buffers: what the proxy calls for every frame it forwards. A codec that writes
+    /// new heads implements this one and makes ``encode(_:mutation:)`` call it with
+    /// ``ScratchSpace/none``; the default ignores `scratch`.
+    func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame
+
     /// A protocol-native error reply to `request`, answering it with `error`.
     func encodeLocalReply(_ error: LocalReplyError, to request: Message) throws(CodecError) -> ByteBuffer
 
@@ -38,6 +44,10 @@ public protocol MetaCodec: Sendable {
 }
 
 extension MetaCodec {
+    public func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame {
+        try encode(message, mutation: mutation)
+    }
+
     /// Protocols without heartbeats never decode one, so this is never called for them.
     public func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer {
         throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .unsupported("heartbeats"))

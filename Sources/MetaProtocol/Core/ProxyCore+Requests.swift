@@ -135,6 +135,7 @@ extension ProxyCore {
     /// figures and the access log, written as the request finished, keep the upstream's outcome;
     /// ``CoreCounters/undeliveredResponses`` says how many differ.)
     public func responseNotDelivered(replacedBy kind: LocalReplyError.Kind?) {
+        readClock()
         counters.upstreamResponses -= 1
         if let kind {
             counters.localReplies[Int(kind.rawValue)] += 1

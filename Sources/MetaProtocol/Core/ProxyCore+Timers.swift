@@ -11,7 +11,7 @@ extension ProxyCore {
     /// Fires every core timer due at the driver's current time. Drivers call it when a
     /// requested wake-up comes (calling it early or twice is harmless).
     public func processTimers() {
-        let now = self.now
+        readClock()
         requestedWakeUp = nil
         while let (_, event) = timers.popDue(now: now) { fire(event) }
         if let next = timers.nextDeadline, requestedWakeUp == nil || next < requestedWakeUp! {

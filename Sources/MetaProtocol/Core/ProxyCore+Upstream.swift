@@ -151,6 +151,7 @@ extension ProxyCore {
 
     /// Connection `id` is up: it serves the requests waiting for its host.
     public func upstreamConnected(_ id: UpstreamConnectionID) {
+        readClock()
         guard let (cluster, host, state) = connections[id.rawValue].map({ ($0.cluster, $0.host, $0.state) }), state == .connecting else { return }
         connections.withValue(id.rawValue) { $0.state = .ready }
         drainPending(cluster, host)
@@ -174,6 +175,7 @@ extension ProxyCore {
 
     /// Connection `id` could not be made.
     public func upstreamConnectFailed(_ id: UpstreamConnectionID) {
+        readClock()
         guard let connection = connections[id.rawValue], connection.state == .connecting else { return }
         counters.upstreamConnectFailures += 1
         connection.cluster.stats.connectFailures += 1
@@ -182,6 +184,7 @@ extension ProxyCore {
 
     /// Connection `id` closed or broke; tries in flight on it failed.
     public func upstreamClosed(_ id: UpstreamConnectionID) {
+        readClock()
         guard let connection = connections[id.rawValue] else { return }
         if connection.state == .connecting {
             upstreamConnectFailed(id)
@@ -232,6 +235,7 @@ extension ProxyCore {
     /// A frame from connection `id`: an answer to one of its requests (matched by request id),
     /// to a mirror, or to a try already given up.
     public func upstreamReceived(_ message: Message, on id: UpstreamConnectionID) {
+        readClock()
         guard let (cluster, host, multiplexed) = connections.withValue(id.rawValue, { ($0.cluster, $0.host, $0.multiplexed) }) else { return }
         guard message.type.isReply, message.type != .heartbeatReply else {
             counters.unexpectedUpstreamFrames += 1

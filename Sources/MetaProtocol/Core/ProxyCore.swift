@@ -67,10 +67,18 @@ public final class ProxyCore {
         self.customFilters = customFilters
         self.random = SeededRandom(seed: seed)
         self.chain = FilterChain([])
+        readClock()
         install(configuration, previous: [:])
     }
 
-    var now: Timestamp { clock.now }
+    /// The driver's time, read once as each entry point begins: every decision of one event
+    /// sees the same instant, and a request costs one clock read on each of its ways in (the
+    /// clock is a system call's worth of work on real sockets).
+    @exclusivity(unchecked) private(set) var now: Timestamp = .zero
+
+    /// Reads the driver's clock into ``now``; the first thing every entry point does.
+    @inline(__always)
+    func readClock() { now = clock.now }
 
     /// Whether the counters' conservation law holds now (read in place: drivers check it after
     /// every event).
@@ -83,6 +91,7 @@ public final class ProxyCore {
     /// end of their list, keep their state (breakers, ejections, connections, stats). A cluster
     /// changed otherwise starts afresh, and the old one lets its connections go as they idle.
     public func apply(_ configuration: CompiledConfiguration) {
+        readClock()
         var previous: [String: ClusterRuntime] = [:]
         for c in clusters { previous[c.name] = c }
         self.configuration = configuration
@@ -144,6 +153,7 @@ public final class ProxyCore {
 
     /// A frame decoded from client `downstream`.
     public func receive(_ message: Message, from downstream: DownstreamID) {
+        readClock()
         switch message.type {
         case .heartbeat:
             counters.heartbeats += 1
@@ -179,6 +189,7 @@ public final class ProxyCore {
 
     /// Client `downstream` went away: its requests in progress are dropped (and counted).
     public func downstreamClosed(_ downstream: DownstreamID) {
+        readClock()
         for key in requests.keys where requests[key]?.exchange.downstream == downstream {
             counters.dropped += 1
             complete(key, nil, .dropped)
@@ -189,6 +200,7 @@ public final class ProxyCore {
 
     /// The rate-limit service's answer to `call`. Answers after the call's timeout are ignored.
     public func globalRateLimitAnswered(_ call: RateLimitCallID, _ decision: GlobalRateLimitDecision) {
+        readClock()
         guard let (key, denyOnFailure) = rateLimitCalls.removeValue(forKey: call), requests[key] != nil else { return }
         switch decision {
         case .ok:

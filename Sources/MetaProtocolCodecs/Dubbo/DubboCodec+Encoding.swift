@@ -3,6 +3,11 @@ import NIOCore
 
 extension DubboCodec {
     public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame {
+        var scratch = ScratchSpace.none
+        return try encode(message, mutation: mutation, scratch: &scratch)
+    }
+
+    public func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame {
         let frame = message.frame
         let frameID = frame.getInteger(at: frame.readerIndex + DubboWire.requestIDOffset, as: UInt64.self)
         guard frame.readableBytes >= DubboWire.headerSize, let frameID else {
@@ -12,9 +17,10 @@ extension DubboCodec {
         guard !mutation.isEmpty, let section = message.layout.mutableSection, section.upperBound <= frame.readableBytes else {
             guard message.requestID != frameID else { return EncodedFrame(rest: frame) }
             // A new header; the body stays the received bytes.
-            var head = ByteBufferAllocator().buffer(capacity: DubboWire.headerSize)
-            head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: DubboWire.headerSize)!)
-            head.setInteger(message.requestID, at: head.readerIndex + DubboWire.requestIDOffset)
+            let head = scratch.write(capacity: DubboWire.headerSize) { head in
+                head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: DubboWire.headerSize)!)
+                head.setInteger(message.requestID, at: head.readerIndex + DubboWire.requestIDOffset)
+            }
             return EncodedFrame(head: head, rest: frame.getSlice(at: frame.readerIndex + DubboWire.headerSize, length: frame.readableBytes - DubboWire.headerSize)!)
         }
 

@@ -112,6 +112,11 @@ public struct LivePacketCodec: MetaCodec {
     // MARK: encode
 
     public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame {
+        var scratch = ScratchSpace.none
+        return try encode(message, mutation: mutation, scratch: &scratch)
+    }
+
+    public func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame {
         let frame = message.frame
         let idAt = frame.readerIndex + LivePacketWire.requestIDOffset
         guard frame.readableBytes >= LivePacketWire.headerSize, let frameID = frame.getInteger(at: idAt, as: UInt64.self) else {
@@ -120,9 +125,10 @@ public struct LivePacketCodec: MetaCodec {
         guard !mutation.isEmpty else {
             guard message.requestID != frameID else { return EncodedFrame(rest: frame) }  // the bytes that arrived
             // A new header; key/values and payload stay the received bytes.
-            var head = ByteBufferAllocator().buffer(capacity: LivePacketWire.headerSize)
-            head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: LivePacketWire.headerSize)!)
-            head.setInteger(message.requestID, at: head.readerIndex + LivePacketWire.requestIDOffset)
+            let head = scratch.write(capacity: LivePacketWire.headerSize) { head in
+                head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: LivePacketWire.headerSize)!)
+                head.setInteger(message.requestID, at: head.readerIndex + LivePacketWire.requestIDOffset)
+            }
             return EncodedFrame(head: head, rest: frame.getSlice(at: frame.readerIndex + LivePacketWire.headerSize, length: frame.readableBytes - LivePacketWire.headerSize)!)
         }
         guard let section = message.layout.mutableSection, section.lowerBound == LivePacketWire.headerSize,

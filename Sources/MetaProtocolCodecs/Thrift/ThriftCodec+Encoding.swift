@@ -3,6 +3,11 @@ import NIOCore
 
 extension ThriftCodec {
     public func encode(_ message: Message, mutation: Mutation) throws(CodecError) -> EncodedFrame {
+        var scratch = ScratchSpace.none
+        return try encode(message, mutation: mutation, scratch: &scratch)
+    }
+
+    public func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame {
         guard mutation.isEmpty else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .unsupported("mutation: Thrift messages have no key/value section"))
         }
@@ -15,16 +20,17 @@ extension ThriftCodec {
         // A new header up to the seq id (compact seq ids are varints, so its length may change);
         // the body stays the received bytes.
         let frame = message.frame
-        var head = ByteBufferAllocator().buffer(capacity: header.seqIDStart + 5)
-        head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: header.seqIDStart)!)
-        if framing.compact {
-            ThriftWriter.writeVarint(UInt64(newID), into: &head)
-        } else {
-            head.writeInteger(newID)
-        }
         let restStart = header.seqIDStart + header.seqIDLength
         let rest = frame.getSlice(at: frame.readerIndex + restStart, length: frame.readableBytes - restStart)!
-        if framing.framed { head.setInteger(UInt32(head.readableBytes + rest.readableBytes - 4), at: head.readerIndex) }
+        let head = scratch.write(capacity: header.seqIDStart + 5) { head in
+            head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: header.seqIDStart)!)
+            if framing.compact {
+                ThriftWriter.writeVarint(UInt64(newID), into: &head)
+            } else {
+                head.writeInteger(newID)
+            }
+            if framing.framed { head.setInteger(UInt32(head.readableBytes + rest.readableBytes - 4), at: head.readerIndex) }
+        }
         return EncodedFrame(head: head, rest: rest)
     }
 

@@ -2,12 +2,14 @@ import MetaProtocol
 import NIOCore
 
 /// A client connection's end of the pipeline: decoded calls go to the core, and the connection's
-/// life (registration, idle timeout, refused frames, close) is reported to the core loop.
-final class DownstreamHandler: ChannelInboundHandler {
+/// life (registration, activity for the idle timeout, refused frames, close) is reported to it. The connection
+/// lives on the core's event loop (see ``CoreRuntime``), so every call here is a direct call.
+final class DownstreamHandler: ChannelInboundHandler, FrameSink {
+    /// Frames come through ``received(_:)``, not down the pipeline.
     typealias InboundIn = Message
 
     private let runtime: CoreRuntime
-    private let session: DownstreamSession
+    let session: DownstreamSession
     /// The test-only injected delay (``ProxySettings/injectedDelay``), nil in every real run.
     private let injectedDelay: Duration?
 
@@ -18,43 +20,30 @@ final class DownstreamHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let (runtime, session) = (runtime, session)
-        runtime.onCoreLoop { runtime.register(session) }
+        runtime.register(session)
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = unwrapInboundIn(data)
+    func received(_ message: Message) {
         if let injectedDelay { Self.spin(injectedDelay) }
-        let (runtime, session) = (runtime, session)
-        runtime.onCoreLoop {
-            guard session.id != 0 else { return }
-            runtime.core?.receive(message, from: DownstreamID(session.id))
-        }
+        runtime.received(message, from: session)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        runtime.noteActivity(session)
+        // The frames of one read are in; what the core wrote for them leaves in one flush.
+        runtime.flushPending()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let (runtime, session) = (runtime, session)
-        runtime.onCoreLoop { runtime.unregister(session) }
+        runtime.unregister(session)
         context.fireChannelInactive()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            let runtime = runtime
-            runtime.onCoreLoop { runtime.counters.downstreamIdleClosed += 1 }
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A frame the codec refused: this connection ends, counted; others are not affected.
-        if error is CodecError {
-            let runtime = runtime
-            runtime.onCoreLoop { runtime.counters.downstreamProtocolErrors += 1 }
-        }
+        if error is CodecError { runtime.counters.downstreamProtocolErrors += 1 }
         context.close(promise: nil)
     }
 }
@@ -66,4 +55,3 @@ extension DownstreamHandler {
         while NIODeadline.now() < end {}
     }
 }
-

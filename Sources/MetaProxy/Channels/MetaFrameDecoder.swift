@@ -1,10 +1,20 @@
 import MetaProtocol
 import NIOCore
 
+/// Where a proxy connection's decoded frames go: the connection's end of the core
+/// (``DownstreamHandler`` or ``UpstreamHandler``), called by its ``FrameReader``.
+protocol FrameSink: AnyObject {
+    /// One whole frame, on the connection's (and the core's) event loop.
+    func received(_ message: Message)
+}
+
 /// Cuts a connection's bytes into messages with a protocol's codec: the bridge between NIO's
 /// `ByteToMessageDecoder` and ``MetaCodec``. One per connection, as a codec may remember what it
 /// learned from earlier frames. A frame the codec refuses is a `CodecError` thrown into the
 /// pipeline; the handler after it closes the connection and counts why.
+///
+/// Used by the synthetic server and test clients; the proxy's own connections use
+/// ``FrameReader``, which hands messages to the core without the pipeline.
 struct MetaFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = Message
 
@@ -12,7 +22,7 @@ struct MetaFrameDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let message = try codec.decode(&buffer) else { return .needMoreData }
-        context.fireChannelRead(NIOAny(message))
+        context.fireChannelRead(wrapInboundOut(message))
         return .continue
     }
 

@@ -2,8 +2,10 @@ import MetaProtocol
 import NIOCore
 
 /// An upstream connection's end of the pipeline: decoded answers go to the core; a close or a
-/// refused frame ends the connection for the core.
-final class UpstreamHandler: ChannelInboundHandler {
+/// refused frame ends the connection for the core. Like the client connections it lives on the
+/// core's event loop, so every call here is a direct call.
+final class UpstreamHandler: ChannelInboundHandler, FrameSink {
+    /// Frames come through ``received(_:)``, not down the pipeline.
     typealias InboundIn = Message
 
     private let session: UpstreamSession
@@ -14,26 +16,22 @@ final class UpstreamHandler: ChannelInboundHandler {
         self.runtime = runtime
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = unwrapInboundIn(data)
-        let (runtime, session) = (runtime, session)
-        runtime.onCoreLoop {
-            guard !session.closedByCore else { return }
-            runtime.core?.upstreamReceived(message, on: session.id)
-        }
+    func received(_ message: Message) {
+        runtime.received(message, on: session)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        runtime.flushPending()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let (runtime, session) = (runtime, session)
-        runtime.onCoreLoop { runtime.upstreamEnded(session) }
+        runtime.upstreamEnded(session)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is CodecError {
-            let runtime = runtime
-            runtime.onCoreLoop { runtime.counters.upstreamProtocolErrors += 1 }
-        }
+        if error is CodecError { runtime.counters.upstreamProtocolErrors += 1 }
         context.close(promise: nil)
     }
 }

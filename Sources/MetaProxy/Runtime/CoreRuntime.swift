@@ -2,33 +2,50 @@ import MetaProtocol
 import NIOCore
 import NIOPosix
 
-/// One client connection as the core loop knows it. Created on the connection's own loop; its
-/// `id` is set and read only on the core's loop.
-final class DownstreamSession: @unchecked Sendable {
-    let channel: Channel
-    /// Zero until registered (and for a connection refused at the limit).
-    var id: UInt64 = 0
-
-    init(channel: Channel) { self.channel = channel }
+/// A connection the core writes to: it is put on the runtime's flush list once per batch.
+protocol FlushTarget: AnyObject {
+    var channel: Channel? { get }
+    /// On the flush list already.
+    var awaitingFlush: Bool { get set }
 }
 
-/// One upstream connection the core asked for. Changed only on the core's loop.
-final class UpstreamSession: @unchecked Sendable {
+/// One client connection as the core knows it. Used only on the core's loop.
+final class DownstreamSession: FlushTarget, @unchecked Sendable {
+    let clientChannel: Channel
+    /// Zero until registered (and for a connection refused at the limit).
+    var id: UInt64 = 0
+    var awaitingFlush = false
+    /// The idle sweep during which it last read or was written to (``CoreRuntime/idleSweeps``).
+    var activeInSweep: UInt64 = 0
+    /// Closed for being idle (counted once).
+    var closedIdle = false
+    var channel: Channel? { clientChannel }
+
+    init(channel: Channel) { clientChannel = channel }
+}
+
+/// One upstream connection the core asked for. Used only on the core's loop.
+final class UpstreamSession: FlushTarget, @unchecked Sendable {
     let id: UpstreamConnectionID
     var channel: Channel?
     /// The core closed it (or gave up on it): no more callbacks for it may reach the core.
     var closedByCore = false
+    var awaitingFlush = false
 
     init(id: UpstreamConnectionID) { self.id = id }
 }
 
 /// A ``ProxyCore`` on real sockets: the core confined to one event loop (the core loop), and the
-/// seams the core acts through — a monotonic clock and loop timers, client connections accepted
-/// on any loop of the group, upstream connections made by NIO. Connections on other loops hop
-/// their decoded messages to the core loop and the core's writes hop back (NIO does that for
-/// writes to a channel of another loop), so decoding and socket work spread over the loops
-/// while routing, balancing and limits stay single-threaded, as the core requires — and one
-/// proxy instance has one set of local limits however many loops it runs.
+/// seams the core acts through — a monotonic clock and loop timers, client connections, upstream
+/// connections made by NIO.
+///
+/// Every connection of a listener — the clients' and the upstream ones the core opens — lives on
+/// the core's loop, as an Envoy worker keeps a connection and its upstreams on one thread: a
+/// frame goes from the socket through the codec and the core to the other socket in direct
+/// calls, never through another thread's task queue (a lock and an eventfd wake-up each way).
+/// One listener therefore uses one core of the machine; listeners of a process are spread over
+/// the group's loops (`mplab proxy --event-loops`). A listener's local rate limits and circuit
+/// breakers are its core's: one set per listener, however many loops the process runs.
 final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unchecked Sendable {
     let loop: EventLoop
     let group: EventLoopGroup
@@ -38,57 +55,133 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     private(set) var core: ProxyCore?
     /// Writes frames: encoding keeps no state, so one codec serves every connection.
     private let encoder: any MetaCodec
+    /// Where the encoder writes renumbered headers, reused frame after frame.
+    private var scratch = ScratchSpace()
     private let origin: UInt64
     var counters = RuntimeCounters()
     private var downstreams = IDMap<DownstreamSession>()
     private var nextDownstream: UInt64 = 1
     private var upstreams = IDMap<UpstreamSession>()
     private var wake: (at: Timestamp, task: Scheduled<Void>)?
-    /// Channels written to since the last flush. Flushing once after the loop's current batch
-    /// of work, instead of after every frame, turns many small writes into one system call.
-    private var unflushed: [ObjectIdentifier: Channel] = [:]
-    private var flushScheduled = false
+    /// Idle sweeps so far: a client connection notes the sweep it was last active in, and one
+    /// found inactive for ``idleSweepsPerTimeout`` whole sweeps is closed.
+    private(set) var idleSweeps: UInt64 = 0
+    private var idleSweepTask: RepeatedTask?
+    /// Sweeps per idle timeout: a connection closes between 1 and 1.25 timeouts after its
+    /// last activity.
+    static let idleSweepsPerTimeout: UInt64 = 4
+    /// Connections written to since the last flush. Flushing once after a read's frames (or a
+    /// timer's work), instead of after every frame, turns many small writes into one system call.
+    private var unflushed: [FlushTarget] = []
 
     init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings, accessLog: AccessLogSink?) {
         self.group = group
         loop = group.next()
+        unflushed.reserveCapacity(64)
         self.codecType = codecType
         self.settings = settings
         encoder = codecType.init()
         origin = NIODeadline.now().uptimeNanoseconds
         core = ProxyCore(configuration: configuration, clock: self, upstream: self, downstream: self, accessLog: accessLog,
                          seed: settings.seed ?? UInt64.random(in: 1...UInt64.max))
+        if let timeout = settings.downstreamIdleTimeout {
+            let period = TimeAmount.nanoseconds(max(1, timeout.nanoseconds / Int64(Self.idleSweepsPerTimeout)))
+            idleSweepTask = loop.scheduleRepeatedTask(initialDelay: period, delay: period) { [self] _ in sweepIdleConnections() }
+        }
     }
 
-    /// Runs `body` on the core loop: at once when already there, else after what is queued.
+    // MARK: idle connections
+
+    /// Closes the client connections that have not read or been written to for a whole idle
+    /// timeout. One timer for all of them: a per-connection idle handler would wrap every write
+    /// in a promise to see it complete.
+    private func sweepIdleConnections() {
+        idleSweeps += 1
+        for (_, session) in downstreams.sortedEntries where !session.closedIdle && idleSweeps - session.activeInSweep > Self.idleSweepsPerTimeout {
+            session.closedIdle = true
+            counters.downstreamIdleClosed += 1
+            session.clientChannel.close(promise: nil)
+        }
+    }
+
+    /// Notes that a client connection read or was written to.
     @inline(__always)
+    func noteActivity(_ session: DownstreamSession) { session.activeInSweep = idleSweeps }
+
+    /// Runs `body` on the core loop: at once when already there, else after what is queued
+    /// (the admin API and the server's own life cycle; connections never need it). What the
+    /// core writes in `body` is flushed after it.
     func onCoreLoop(_ body: @escaping @Sendable () -> Void) {
-        if loop.inEventLoop { body() } else { loop.execute(body) }
+        if loop.inEventLoop {
+            body()
+            flushPending()
+        } else {
+            loop.execute { [self] in
+                body()
+                flushPending()
+            }
+        }
+    }
+
+    // MARK: entry points from the connections (on the core loop)
+
+    /// A frame from a client.
+    func received(_ message: Message, from session: DownstreamSession) {
+        loop.assertInEventLoop()
+        guard session.id != 0 else { return }
+        core?.receive(message, from: DownstreamID(session.id))
+    }
+
+    /// A frame from an upstream host.
+    func received(_ message: Message, on session: UpstreamSession) {
+        loop.assertInEventLoop()
+        guard !session.closedByCore else { return }
+        core?.upstreamReceived(message, on: session.id)
     }
 
     // MARK: writes
 
-    /// Notes that `channel` has writes to flush, and schedules the flush after the current batch.
-    private func flushSoon(_ channel: Channel) {
-        unflushed[ObjectIdentifier(channel)] = channel
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        loop.execute { [self] in
-            flushScheduled = false
-            let channels = unflushed
-            unflushed.removeAll(keepingCapacity: true)
-            for (_, channel) in channels { channel.flush() }
+    /// Notes that `target` has writes to flush: the connection's read (or the timer) that caused
+    /// them ends with ``flushPending()``.
+    private func flushLater(_ target: FlushTarget) {
+        guard !target.awaitingFlush else { return }
+        target.awaitingFlush = true
+        unflushed.append(target)
+    }
+
+    /// Flushes every connection written to since the last flush.
+    func flushPending() {
+        guard !unflushed.isEmpty else { return }
+        // A flush can fire events that write again (a failed write closes a channel): those
+        // join the list behind the current one and are flushed in this same pass.
+        var index = 0
+        while index < unflushed.count {
+            let target = unflushed[index]
+            target.awaitingFlush = false
+            target.channel?.flush()
+            index += 1
         }
+        unflushed.removeAll(keepingCapacity: true)
     }
 
-    private func write(_ frame: EncodedFrame, to channel: Channel) {
+    private func write(_ frame: EncodedFrame, to session: DownstreamSession) {
+        noteActivity(session)
+        write(frame, to: session, channel: session.clientChannel)
+    }
+
+    private func write(_ buffer: ByteBuffer, to session: DownstreamSession) {
+        noteActivity(session)
+        write(buffer, to: session, channel: session.clientChannel)
+    }
+
+    private func write(_ frame: EncodedFrame, to target: FlushTarget, channel: Channel) {
         frame.write(to: channel)
-        flushSoon(channel)
+        flushLater(target)
     }
 
-    private func write(_ buffer: ByteBuffer, to channel: Channel) {
+    private func write(_ buffer: ByteBuffer, to target: FlushTarget, channel: Channel) {
         channel.write(buffer, promise: nil)
-        flushSoon(channel)
+        flushLater(target)
     }
 
     // MARK: clock
@@ -102,6 +195,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         let task = loop.scheduleTask(deadline: at) { [self] in
             wake = nil
             core?.processTimers()
+            flushPending()
         }
         wake = (deadline, task)
     }
@@ -110,12 +204,14 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     /// A client connected: it gets an id, unless the proxy holds its maximum of connections.
     func register(_ session: DownstreamSession) {
+        loop.assertInEventLoop()
         guard downstreams.count < settings.maxDownstreamConnections else {
             counters.downstreamRefused += 1
-            session.channel.close(promise: nil)
+            session.clientChannel.close(promise: nil)
             return
         }
         session.id = nextDownstream
+        session.activeInSweep = idleSweeps
         nextDownstream += 1
         downstreams.set(session.id, session)
         counters.downstreamAccepted += 1
@@ -126,22 +222,23 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         guard session.id != 0, downstreams.remove(session.id) != nil else { return }
         counters.downstreamClosed += 1
         core?.downstreamClosed(DownstreamID(session.id))
+        flushPending()
     }
 
     func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue] else { return }
         do {
-            write(try encoder.encode(response, mutation: mutation), to: session.channel)
+            write(try encoder.encode(response, mutation: mutation, scratch: &scratch), to: session)
         } catch {
             // The client still gets one answer: the protocol's error reply, else a closed
             // connection; the core counts what it got.
             counters.encodeFailures += 1
             let error = LocalReplyError(.badResponse, message: "the proxy could not write the upstream's answer")
             if let reply = try? encoder.encodeLocalReply(error, to: response) {
-                write(reply, to: session.channel)
+                write(reply, to: session)
                 core?.responseNotDelivered(replacedBy: error.kind)
             } else {
-                session.channel.close(promise: nil)
+                session.clientChannel.close(promise: nil)
                 core?.responseNotDelivered(replacedBy: nil)
             }
         }
@@ -150,20 +247,20 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func sendLocalReply(_ error: LocalReplyError, to request: Message, downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue] else { return }
         do {
-            write(try encoder.encodeLocalReply(error, to: request), to: session.channel)
+            write(try encoder.encodeLocalReply(error, to: request), to: session)
         } catch {
             counters.encodeFailures += 1
-            session.channel.close(promise: nil)
+            session.clientChannel.close(promise: nil)
         }
     }
 
     func sendHeartbeatReply(to heartbeat: Message, downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue], let reply = try? encoder.encodeHeartbeatReply(to: heartbeat) else { return }
-        write(reply, to: session.channel)
+        write(reply, to: session)
     }
 
     /// Client connections open now.
-    var downstreamChannels: [Channel] { downstreams.sortedEntries.map(\.value.channel) }
+    var downstreamChannels: [Channel] { downstreams.sortedEntries.map(\.value.clientChannel) }
 
     // MARK: upstream
 
@@ -175,19 +272,22 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
             loop.execute { [self] in connectFinished(session, .failure(ChannelError.inappropriateOperationForState)) }
             return
         }
-        let bootstrap = ClientBootstrap(group: group.next())
+        // On the core's loop, as the client connections are: no frame changes threads.
+        let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: .init(low: settings.writeBufferLowWatermark, high: settings.writeBufferHighWatermark))
             // The core's own connect timeout decides; this only bounds the socket attempt.
             .connectTimeout(.seconds(30))
             .channelInitializer { [self, codecType] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MetaFrameDecoder(codec: codecType.init())))
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(session: session, runtime: self))
+                    let handler = UpstreamHandler(session: session, runtime: self)
+                    try channel.pipeline.syncOperations.addHandler(FrameReader(codec: codecType.init(), sink: handler))
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         bootstrap.connect(host: host, port: port).whenComplete { [self] result in
-            onCoreLoop { self.connectFinished(session, result) }
+            connectFinished(session, result)
+            flushPending()
         }
     }
 
@@ -209,9 +309,9 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     }
 
     func send(_ message: Message, mutation: Mutation, on connection: UpstreamConnectionID) {
-        guard let channel = upstreams[connection.rawValue]?.channel else { return }
+        guard let session = upstreams[connection.rawValue], let channel = session.channel else { return }
         do {
-            write(try encoder.encode(message, mutation: mutation), to: channel)
+            write(try encoder.encode(message, mutation: mutation, scratch: &scratch), to: session, channel: channel)
         } catch {
             counters.encodeFailures += 1
             channel.close(promise: nil)
@@ -230,12 +330,15 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         session.closedByCore = true
         upstreams.remove(session.id.rawValue)
         core?.upstreamClosed(session.id)
+        flushPending()
     }
 
     /// Lets the core go (it holds this runtime as its seams, so neither would be freed
     /// otherwise): the timer is cancelled, every connection closed, and late events ignored.
     /// Called on the core loop when the ``ProxyServer`` is released.
     func detach() {
+        idleSweepTask?.cancel()
+        idleSweepTask = nil
         wake?.task.cancel()
         wake = nil
         for channel in downstreamChannels + upstreamChannels { channel.close(promise: nil) }

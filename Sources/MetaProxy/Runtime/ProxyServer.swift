@@ -5,8 +5,8 @@ import Results
 
 /// One proxy instance on real sockets: a listener for one protocol in front of a ``ProxyCore``.
 ///
-/// Client connections are accepted on every loop of the group and decoded there; the core runs
-/// on one of them (see ``CoreRuntime``). The configuration can be swapped while it serves
+/// The listener, its client connections and the upstream connections its core opens all live on
+/// one loop of the group, the core's (see ``CoreRuntime``). The configuration can be swapped while it serves
 /// (``apply(_:)``); ``shutdown()`` stops accepting, lets requests in progress finish up to the
 /// drain timeout, then closes every connection.
 public final class ProxyServer: Sendable {
@@ -37,8 +37,8 @@ public final class ProxyServer: Sendable {
     public static func start(configuration: CompiledConfiguration, codec: any MetaCodec.Type, host: String, port: Int,
                              group: EventLoopGroup, settings: ProxySettings = ProxySettings(), accessLog: AccessLogSink? = nil) async throws -> ProxyServer {
         let runtime = CoreRuntime(configuration: configuration, codecType: codec, group: group, settings: settings, accessLog: accessLog)
-        let idle = settings.downstreamIdleTimeout.map { TimeAmount.nanoseconds($0.nanoseconds) }
-        let listener = try await ServerBootstrap(group: group)
+        // Accepting on the core's loop puts every client connection there.
+        let listener = try await ServerBootstrap(group: runtime.loop)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -47,9 +47,9 @@ public final class ProxyServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(BackPressureHandler())
-                    if let idle { try pipeline.addHandler(IdleStateHandler(allTimeout: idle)) }
-                    try pipeline.addHandler(ByteToMessageHandler(MetaFrameDecoder(codec: codec.init())))
-                    try pipeline.addHandler(DownstreamHandler(runtime: runtime, channel: channel))
+                    let handler = DownstreamHandler(runtime: runtime, channel: channel)
+                    try pipeline.addHandler(FrameReader(codec: codec.init(), sink: handler))
+                    try pipeline.addHandler(handler)
                 }
             }
             .bind(host: host, port: port)
@@ -63,7 +63,11 @@ public final class ProxyServer: Sendable {
     /// Runs `body` with the core on its loop and returns what it returns.
     private func withCore<T: Sendable>(_ body: @escaping @Sendable (CoreRuntime) -> T) async -> T {
         let runtime = runtime
-        return try! await runtime.loop.submit { body(runtime) }.get()
+        return try! await runtime.loop.submit {
+            let value = body(runtime)
+            runtime.flushPending()
+            return value
+        }.get()
     }
 
     /// Serves `configuration` from now on; requests in flight finish with the one they started with.
@@ -127,6 +131,12 @@ public final class ProxyServer: Sendable {
             text += "mplab_downstream_connections_active \(c.downstreamActive)\n"
             return text
         }
+    }
+
+    /// The core's loop and the loops of the connections open now, for tests that check that no
+    /// frame changes threads.
+    func connectionLoops() async -> (core: EventLoop, downstream: [EventLoop], upstream: [EventLoop]) {
+        await withCore { ($0.loop, $0.downstreamChannels.map(\.eventLoop), $0.upstreamChannels.map(\.eventLoop)) }
     }
 
     /// A weak reference to the core, for tests that check it is freed with the server.

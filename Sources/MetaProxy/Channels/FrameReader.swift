@@ -1,0 +1,73 @@
+import MetaProtocol
+import NIOCore
+
+/// Cuts a proxy connection's bytes into messages with a protocol's codec and hands each one to
+/// the connection's end of the core (its ``FrameSink``) in a direct call.
+///
+/// It does the job NIO's `ByteToMessageHandler` does for ``MetaFrameDecoder`` (which the
+/// synthetic server and test clients still use), written out for the proxy's path: that handler is
+/// generic and not inlinable across modules, so every frame paid for unspecialized generic code
+/// and runtime metadata lookups, and passing a ``Message`` down the pipeline boxed it in `NIOAny`.
+/// Here the bytes of a frame not yet whole wait in one buffer; whole frames are decoded straight
+/// out of the read buffer, as slices of it.
+///
+/// A frame the codec refuses is a `CodecError` fired into the pipeline (the handler after this
+/// one closes the connection and counts why); nothing more is decoded from that connection.
+/// When the connection closes, whole frames still buffered are delivered and a partial one is
+/// dropped with it.
+final class FrameReader: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private var codec: any MetaCodec
+    private let sink: FrameSink
+    /// Bytes received and not yet decoded (the start of a frame not yet whole).
+    private var pending: ByteBuffer?
+    /// Inside the decode loop: bytes read meanwhile are appended to ``pending`` and decoded by it.
+    private var decoding = false
+    /// A frame was refused or the connection closed: nothing more is decoded.
+    private var stopped = false
+
+    init(codec: any MetaCodec, sink: FrameSink) {
+        self.codec = codec
+        self.sink = sink
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !stopped else { return }
+        var bytes = unwrapInboundIn(data)
+        if pending == nil {
+            pending = bytes
+        } else {
+            pending!.writeBuffer(&bytes)
+        }
+        decodePending(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        decodePending(context: context)
+        stopped = true
+        pending = nil
+        context.fireChannelInactive()
+    }
+
+    private func decodePending(context: ChannelHandlerContext) {
+        guard !decoding, !stopped else { return }
+        decoding = true
+        defer { decoding = false }
+        while !stopped, var buffer = pending {
+            let decoded: Message?
+            do {
+                decoded = try codec.decode(&buffer)
+            } catch {
+                stopped = true
+                pending = nil
+                context.fireErrorCaught(error)
+                return
+            }
+            guard let message = decoded else { return }  // the rest of the frame is still to come
+            // Put back what is left before the message goes on: the core may cause a read.
+            pending = buffer.readableBytes > 0 ? buffer : nil
+            sink.received(message)
+        }
+    }
+}
