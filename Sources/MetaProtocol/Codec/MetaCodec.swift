@@ -36,6 +36,17 @@ public protocol MetaCodec: Sendable {
     /// ``ScratchSpace/none``; the default ignores `scratch`.
     func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame
 
+    /// Decodes the head of a frame of at least `minimumLength` bytes that has not fully arrived,
+    /// for forwarding it as it arrives (cut-through): called when ``decode(_:)`` returned nil
+    /// for `buffer`.
+    ///
+    /// - Returns: nil when the protocol cannot tell the frame's length or its routing
+    ///   attributes before the whole frame is in, when the head itself has not arrived, or when
+    ///   the frame is shorter than `minimumLength` (`buffer` untouched); else a message whose ``Message/frame`` holds every byte in `buffer` (the reader index
+    ///   is moved past them) with ``Message/cutThrough`` giving how many are still to come.
+    ///   The body of such a frame is not validated: the peer's own codec will see it.
+    mutating func decodeHead(_ buffer: inout ByteBuffer, minimumLength: Int) throws(CodecError) -> Message?
+
     /// A protocol-native error reply to `request`, answering it with `error`.
     func encodeLocalReply(_ error: LocalReplyError, to request: Message) throws(CodecError) -> ByteBuffer
 
@@ -47,6 +58,9 @@ extension MetaCodec {
     public func encode(_ message: Message, mutation: Mutation, scratch: inout ScratchSpace) throws(CodecError) -> EncodedFrame {
         try encode(message, mutation: mutation)
     }
+
+    /// Protocols that need the whole frame before routing (the default) never cut through.
+    public mutating func decodeHead(_ buffer: inout ByteBuffer, minimumLength: Int) throws(CodecError) -> Message? { nil }
 
     /// Protocols without heartbeats never decode one, so this is never called for them.
     public func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer {

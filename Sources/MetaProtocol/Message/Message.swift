@@ -24,6 +24,10 @@ public struct Message: Sendable {
     public var frame: ByteBuffer
     /// Where the codec found things in ``frame``; only the codec that decoded it reads this.
     public var layout: FrameLayout
+    /// Set when the message is the head of a frame still arriving (cut-through, see
+    /// ``MetaCodec/decodeHead(_:minimumLength:)``): ``frame`` holds the bytes so far, and the rest will be
+    /// forwarded as it arrives. Nil for a whole frame.
+    public var cutThrough: CutThrough?
 
     public init(
         type: MessageType,
@@ -55,6 +59,19 @@ public struct Message: Sendable {
             return service.string + "/" + method
         }
         return method
+    }
+}
+
+/// What is still to come of a frame the proxy forwards as it arrives (cut-through).
+public struct CutThrough: Sendable, Hashable {
+    /// Bytes of the frame after those in ``Message/frame``.
+    public var pendingBytes: Int
+    /// The driver's name for the frame's passage (0 until the driver names it).
+    public var passage: UInt64
+
+    public init(pendingBytes: Int, passage: UInt64 = 0) {
+        self.pendingBytes = pendingBytes
+        self.passage = passage
     }
 }
 

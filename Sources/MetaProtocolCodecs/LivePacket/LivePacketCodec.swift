@@ -62,6 +62,26 @@ public struct LivePacketCodec: MetaCodec {
         return message
     }
 
+    /// The header and the key/value block carry every attribute, so a frame can be routed as
+    /// soon as they are in.
+    public mutating func decodeHead(_ buffer: inout ByteBuffer, minimumLength: Int) throws(CodecError) -> Message? {
+        let r = buffer.readerIndex
+        let available = buffer.readableBytes
+        guard available >= LivePacketWire.headerSize else { return nil }
+        // decode(_:) has checked the header's fields before it returned nil.
+        let length = Int(buffer.getInteger(at: r + LivePacketWire.lengthOffset, as: UInt32.self)!)
+        let keyValueLength = Int(buffer.getInteger(at: r + LivePacketWire.keyValueLengthOffset, as: UInt16.self)!)
+        guard available < length, length >= minimumLength, available >= LivePacketWire.headerSize + keyValueLength,
+            let kind = LivePacketWire.Kind(rawValue: buffer.getInteger(at: r + LivePacketWire.kindOffset, as: UInt8.self)!)
+        else { return nil }
+        var message = try message(frame: buffer.getSlice(at: r, length: available)!, kind: kind, keyValueLength: keyValueLength)
+        message.bodySize = length - LivePacketWire.headerSize - keyValueLength
+        message.cutThrough = CutThrough(pendingBytes: length - available)
+        buffer.moveReaderIndex(forwardBy: available)
+        streamOffset += length
+        return message
+    }
+
     private func message(frame: ByteBuffer, kind: LivePacketWire.Kind, keyValueLength: Int) throws(CodecError) -> Message {
         let cmd = frame.getInteger(at: LivePacketWire.cmdOffset, as: UInt16.self)!
         let subCmd = frame.getInteger(at: LivePacketWire.subCmdOffset, as: UInt16.self)!
@@ -130,6 +150,9 @@ public struct LivePacketCodec: MetaCodec {
                 head.setInteger(message.requestID, at: head.readerIndex + LivePacketWire.requestIDOffset)
             }
             return EncodedFrame(head: head, rest: frame.getSlice(at: frame.readerIndex + LivePacketWire.headerSize, length: frame.readableBytes - LivePacketWire.headerSize)!)
+        }
+        guard message.cutThrough == nil else {
+            throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .unsupported("mutation of a frame forwarded as it arrives"))
         }
         guard let section = message.layout.mutableSection, section.lowerBound == LivePacketWire.headerSize,
             section.upperBound <= frame.readableBytes

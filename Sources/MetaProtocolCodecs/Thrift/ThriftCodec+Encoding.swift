@@ -29,7 +29,9 @@ extension ThriftCodec {
             } else {
                 head.writeInteger(newID)
             }
-            if framing.framed { head.setInteger(UInt32(head.readableBytes + rest.readableBytes - 4), at: head.readerIndex) }
+            // The frame size counts the bytes still to come of a frame forwarded as it arrives.
+            let pending = message.cutThrough?.pendingBytes ?? 0
+            if framing.framed { head.setInteger(UInt32(head.readableBytes + rest.readableBytes + pending - 4), at: head.readerIndex) }
         }
         return EncodedFrame(head: head, rest: rest)
     }

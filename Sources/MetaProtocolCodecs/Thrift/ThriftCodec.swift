@@ -82,6 +82,49 @@ public struct ThriftCodec: MetaCodec {
         return message
     }
 
+    /// The head of a framed call still arriving: the frame size gives its length and the message
+    /// header its method, so it can be routed before its arguments are in. Replies are not cut
+    /// through (their status is in the body), nor unframed messages (only a walk of the whole
+    /// body finds their end).
+    public mutating func decodeHead(_ buffer: inout ByteBuffer, minimumLength: Int) throws(CodecError) -> Message? {
+        let r = buffer.readerIndex
+        let available = buffer.readableBytes
+        guard inProgress == nil, available >= 5, buffer.getInteger(at: r, as: UInt8.self)! == 0 else { return nil }
+        let size = Int(buffer.getInteger(at: r, as: UInt32.self)!)
+        guard available < 4 + size, 4 + size >= minimumLength, size <= maxFrameSize else { return nil }
+        let detected: ThriftFraming
+        switch buffer.getInteger(at: r + 4, as: UInt8.self)! {
+        case 0x80: detected = ThriftFraming(framed: true, compact: false)
+        case ThriftWire.compactProtocolID: detected = ThriftFraming(framed: true, compact: true)
+        default: return nil
+        }
+        guard framing == nil || framing == detected else { return nil }
+        let head: Result<(ThriftReader.Header, Int)?, ReadError> = buffer.withUnsafeReadableBytes { raw in
+            var reader = ThriftReader(bytes: raw, from: 4, to: raw.count, compact: detected.compact)
+            do throws(ReadError) {
+                return .success((try reader.readHeader(), reader.index))
+            } catch {
+                if case .truncated = error { return .success(nil) }
+                return .failure(error)
+            }
+        }
+        let header: ThriftReader.Header
+        let bodyStart: Int
+        switch head {
+        case .success(let read?): (header, bodyStart) = read
+        case .success(nil): return nil
+        case .failure(let e): throw e.codecError(protocolName: Self.protocolName, frameStart: streamOffset)
+        }
+        guard header.kind == .call || header.kind == .oneway else { return nil }
+        var message = Self.message(frame: buffer.getSlice(at: r, length: available)!, header: header, bodyStart: bodyStart, walker: nil, framing: detected)
+        message.bodySize = 4 + size - bodyStart
+        message.cutThrough = CutThrough(pendingBytes: 4 + size - available)
+        framing = detected
+        buffer.moveReaderIndex(forwardBy: available)
+        streamOffset += 4 + size
+        return message
+    }
+
     /// Parses one message at the start of `bytes`. With `complete`, `bytes` is exactly one frame
     /// and running short is an error; otherwise running short means "wait for more" (nil), and
     /// the walk so far is kept in ``inProgress`` to resume from.
@@ -112,7 +155,7 @@ public struct ThriftCodec: MetaCodec {
                     throw ReadError.invalid("\(raw.count - end) bytes after the message in its frame", at: end)
                 }
                 let frame = bytes.getSlice(at: bytes.readerIndex, length: end)!
-                return .success(Self.message(frame: frame, progress: state!, framing: framing))
+                return .success(Self.message(frame: frame, header: state!.header, bodyStart: state!.bodyStart, walker: state!.walker, framing: framing))
             } catch {
                 return .failure(error)
             }
@@ -140,9 +183,9 @@ public struct ThriftCodec: MetaCodec {
         var walker: ThriftBodyWalker
     }
 
-    private static func message(frame: ByteBuffer, progress: Progress, framing: ThriftFraming) -> Message {
-        let header = progress.header
-        let bodyStart = progress.bodyStart
+    /// The message of a frame whose header is read; `walker` has walked its body (nil for the
+    /// head of a call still arriving, whose body is not needed).
+    private static func message(frame: ByteBuffer, header: ThriftReader.Header, bodyStart: Int, walker: ThriftBodyWalker?, framing: ThriftFraming) -> Message {
         var attributes = Attributes(frame: frame, reservingCapacity: 2)
         // Multiplexed protocol: "Service:method".
         let colon = frame.withUnsafeReadableBytes { raw in
@@ -160,13 +203,13 @@ public struct ThriftCodec: MetaCodec {
         case .oneway: type = .oneway
         case .call: type = .request
         case .exception:
-            let exceptionType = progress.walker.applicationExceptionType ?? ThriftWire.ApplicationExceptionType.unknown
+            let exceptionType = walker?.applicationExceptionType ?? ThriftWire.ApplicationExceptionType.unknown
             type = .error
             status = ResponseStatus(category: ThriftWire.category(ofApplicationException: exceptionType), code: exceptionType)
         case .reply:
             // A result struct holds field 0 on success, a declared exception's field otherwise,
             // and nothing for a void method that succeeded.
-            if let field = progress.walker.firstFieldID, field != 0 {
+            if let field = walker?.firstFieldID, field != 0 {
                 type = .error
                 status = ResponseStatus(category: .applicationError, code: Int32(field))
             } else {

@@ -29,6 +29,12 @@ final class DownstreamHandler: ChannelInboundHandler, FrameSink {
         runtime.received(message, from: session)
     }
 
+    func receivedRest(_ bytes: ByteBuffer, remaining: Int) {
+        runtime.receivedRest(bytes, remaining: remaining, from: session)
+    }
+
+    var cutThroughThreshold: Int? { runtime.cutThroughThreshold }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         runtime.noteActivity(session)
         // The frames of one read are in; what the core wrote for them leaves in one flush.

@@ -11,6 +11,10 @@ import NIOCore
 /// Here the bytes of a frame not yet whole wait in one buffer; whole frames are decoded straight
 /// out of the read buffer, as slices of it.
 ///
+/// A frame at least the sink's ``FrameSink/cutThroughThreshold`` long whose head has come is
+/// handed over before the rest of it (when the codec can decode heads): the rest then goes to the
+/// sink as it arrives, and decoding resumes after it.
+///
 /// A frame the codec refuses is a `CodecError` fired into the pipeline (the handler after this
 /// one closes the connection and counts why); nothing more is decoded from that connection.
 /// When the connection closes, whole frames still buffered are delivered and a partial one is
@@ -26,6 +30,8 @@ final class FrameReader: ChannelInboundHandler {
     private var decoding = false
     /// A frame was refused or the connection closed: nothing more is decoded.
     private var stopped = false
+    /// Bytes still to come of the frame being cut through (0: none is).
+    private var restToCome = 0
 
     init(codec: any MetaCodec, sink: FrameSink) {
         self.codec = codec
@@ -55,9 +61,20 @@ final class FrameReader: ChannelInboundHandler {
         decoding = true
         defer { decoding = false }
         while !stopped, var buffer = pending {
-            let decoded: Message?
+            if restToCome > 0 {
+                let rest = buffer.readSlice(length: min(restToCome, buffer.readableBytes))!
+                restToCome -= rest.readableBytes
+                pending = buffer.readableBytes > 0 ? buffer : nil
+                sink.receivedRest(rest, remaining: restToCome)
+                continue
+            }
+            var decoded: Message?
             do {
                 decoded = try codec.decode(&buffer)
+                if decoded == nil, let threshold = sink.cutThroughThreshold {
+                    decoded = try codec.decodeHead(&buffer, minimumLength: threshold)
+                    restToCome = decoded?.cutThrough?.pendingBytes ?? 0
+                }
             } catch {
                 stopped = true
                 pending = nil

@@ -4,8 +4,14 @@ import NIOCore
 /// Where a proxy connection's decoded frames go: the connection's end of the core
 /// (``DownstreamHandler`` or ``UpstreamHandler``), called by its ``FrameReader``.
 protocol FrameSink: AnyObject {
-    /// One whole frame, on the connection's (and the core's) event loop.
+    /// One frame, on the connection's (and the core's) event loop: whole, or the head of one
+    /// forwarded as it arrives (``Message/cutThrough`` set).
     func received(_ message: Message)
+    /// More bytes of the frame whose head came last, with `remaining` still to come after them.
+    func receivedRest(_ bytes: ByteBuffer, remaining: Int)
+    /// Frames at least this long are forwarded as they arrive when their protocol allows it;
+    /// nil: every frame is buffered whole. Asked for each frame not yet whole.
+    var cutThroughThreshold: Int? { get }
 }
 
 /// Cuts a connection's bytes into messages with a protocol's codec: the bridge between NIO's

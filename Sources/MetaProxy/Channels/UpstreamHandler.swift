@@ -20,6 +20,12 @@ final class UpstreamHandler: ChannelInboundHandler, FrameSink {
         runtime.received(message, on: session)
     }
 
+    func receivedRest(_ bytes: ByteBuffer, remaining: Int) {
+        runtime.receivedRest(bytes, remaining: remaining, from: session)
+    }
+
+    var cutThroughThreshold: Int? { runtime.cutThroughThreshold }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         runtime.flushPending()
         context.fireChannelReadComplete()

@@ -2,39 +2,6 @@ import MetaProtocol
 import NIOCore
 import NIOPosix
 
-/// A connection the core writes to: it is put on the runtime's flush list once per batch.
-protocol FlushTarget: AnyObject {
-    var channel: Channel? { get }
-    /// On the flush list already.
-    var awaitingFlush: Bool { get set }
-}
-
-/// One client connection as the core knows it. Used only on the core's loop.
-final class DownstreamSession: FlushTarget, @unchecked Sendable {
-    let clientChannel: Channel
-    /// Zero until registered (and for a connection refused at the limit).
-    var id: UInt64 = 0
-    var awaitingFlush = false
-    /// The idle sweep during which it last read or was written to (``CoreRuntime/idleSweeps``).
-    var activeInSweep: UInt64 = 0
-    /// Closed for being idle (counted once).
-    var closedIdle = false
-    var channel: Channel? { clientChannel }
-
-    init(channel: Channel) { clientChannel = channel }
-}
-
-/// One upstream connection the core asked for. Used only on the core's loop.
-final class UpstreamSession: FlushTarget, @unchecked Sendable {
-    let id: UpstreamConnectionID
-    var channel: Channel?
-    /// The core closed it (or gave up on it): no more callbacks for it may reach the core.
-    var closedByCore = false
-    var awaitingFlush = false
-
-    init(id: UpstreamConnectionID) { self.id = id }
-}
-
 /// A ``ProxyCore`` on real sockets: the core confined to one event loop (the core loop), and the
 /// seams the core acts through — a monotonic clock and loop timers, client connections, upstream
 /// connections made by NIO.
@@ -62,6 +29,12 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     private var downstreams = IDMap<DownstreamSession>()
     private var nextDownstream: UInt64 = 1
     private var upstreams = IDMap<UpstreamSession>()
+    /// Frames being forwarded as they arrive (cut-through), by name.
+    var passages = IDMap<Passage>()
+    var nextPassage: UInt64 = 1
+    /// Whether the configuration in force lets frames be forwarded as they arrive (see
+    /// ``cutThroughThreshold``).
+    var configurationPermitsCutThrough = false
     private var wake: (at: Timestamp, task: Scheduled<Void>)?
     /// Idle sweeps so far: a client connection notes the sweep it was last active in, and one
     /// found inactive for ``idleSweepsPerTimeout`` whole sweeps is closed.
@@ -72,7 +45,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     static let idleSweepsPerTimeout: UInt64 = 4
     /// Connections written to since the last flush. Flushing once after a read's frames (or a
     /// timer's work), instead of after every frame, turns many small writes into one system call.
-    private var unflushed: [FlushTarget] = []
+    private var unflushed: [ConnectionSession] = []
 
     init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings, accessLog: AccessLogSink?) {
         self.group = group
@@ -82,6 +55,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         self.settings = settings
         encoder = codecType.init()
         origin = NIODeadline.now().uptimeNanoseconds
+        configurationPermitsCutThrough = Self.permitsCutThrough(configuration)
         core = ProxyCore(configuration: configuration, clock: self, upstream: self, downstream: self, accessLog: accessLog,
                          seed: settings.seed ?? UInt64.random(in: 1...UInt64.max))
         if let timeout = settings.downstreamIdleTimeout {
@@ -125,25 +99,34 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     // MARK: entry points from the connections (on the core loop)
 
-    /// A frame from a client.
+    /// A frame from a client (or the head of one still arriving).
     func received(_ message: Message, from session: DownstreamSession) {
         loop.assertInEventLoop()
-        guard session.id != 0 else { return }
+        var message = message
+        if message.cutThrough != nil { openPassage(for: &message, from: session) }
+        guard session.id != 0 else {
+            session.readingPassage?.discarded = true
+            return
+        }
         core?.receive(message, from: DownstreamID(session.id))
     }
 
-    /// A frame from an upstream host.
+    /// A frame from an upstream host (or the head of one still arriving).
     func received(_ message: Message, on session: UpstreamSession) {
         loop.assertInEventLoop()
-        guard !session.closedByCore else { return }
-        core?.upstreamReceived(message, on: session.id)
+        var message = message
+        if message.cutThrough != nil { openPassage(for: &message, from: session) }
+        if !session.closedByCore { core?.upstreamReceived(message, on: session.id) }
+        // An answer is forwarded at once or not at all: one the core did not forward (a late
+        // answer, a retried call's) has nowhere to go.
+        if let passage = session.readingPassage, passage.target == nil { discard(passage) }
     }
 
     // MARK: writes
 
     /// Notes that `target` has writes to flush: the connection's read (or the timer) that caused
     /// them ends with ``flushPending()``.
-    private func flushLater(_ target: FlushTarget) {
+    func flushLater(_ target: ConnectionSession) {
         guard !target.awaitingFlush else { return }
         target.awaitingFlush = true
         unflushed.append(target)
@@ -164,24 +147,32 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         unflushed.removeAll(keepingCapacity: true)
     }
 
-    private func write(_ frame: EncodedFrame, to session: DownstreamSession) {
+    /// Writes `bytes` to `target` (flushed later), or queues them behind the frame being
+    /// forwarded into it as it arrives.
+    func write(_ bytes: ByteBuffer, to target: ConnectionSession) {
+        if target.writingPassage != nil {
+            target.waiting.append(.bytes(bytes))
+            return
+        }
+        target.channel?.write(bytes, promise: nil)
+        flushLater(target)
+    }
+
+    /// Writes a frame the codec encoded (the head of one still arriving with the rest to follow).
+    private func write(_ frame: EncodedFrame, of message: Message, to target: ConnectionSession) {
+        if let cutThrough = message.cutThrough { return writeHead(frame, of: cutThrough, to: target) }
+        if let head = frame.head { write(head, to: target) }
+        write(frame.rest, to: target)
+    }
+
+    private func write(_ frame: EncodedFrame, of message: Message, to session: DownstreamSession) {
         noteActivity(session)
-        write(frame, to: session, channel: session.clientChannel)
+        write(frame, of: message, to: session as ConnectionSession)
     }
 
     private func write(_ buffer: ByteBuffer, to session: DownstreamSession) {
         noteActivity(session)
-        write(buffer, to: session, channel: session.clientChannel)
-    }
-
-    private func write(_ frame: EncodedFrame, to target: FlushTarget, channel: Channel) {
-        frame.write(to: channel)
-        flushLater(target)
-    }
-
-    private func write(_ buffer: ByteBuffer, to target: FlushTarget, channel: Channel) {
-        channel.write(buffer, promise: nil)
-        flushLater(target)
+        write(buffer, to: session as ConnectionSession)
     }
 
     // MARK: clock
@@ -219,6 +210,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     /// A client's connection ended: its requests in progress are dropped (counted by the core).
     func unregister(_ session: DownstreamSession) {
+        passagesEnded(at: session)
         guard session.id != 0, downstreams.remove(session.id) != nil else { return }
         counters.downstreamClosed += 1
         core?.downstreamClosed(DownstreamID(session.id))
@@ -228,7 +220,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func send(_ response: Message, mutation: Mutation, to downstream: DownstreamID) {
         guard let session = downstreams[downstream.rawValue] else { return }
         do {
-            write(try encoder.encode(response, mutation: mutation, scratch: &scratch), to: session)
+            write(try encoder.encode(response, mutation: mutation, scratch: &scratch), of: response, to: session)
         } catch {
             // The client still gets one answer: the protocol's error reply, else a closed
             // connection; the core counts what it got.
@@ -245,6 +237,8 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     }
 
     func sendLocalReply(_ error: LocalReplyError, to request: Message, downstream: DownstreamID) {
+        // The rest of a call still arriving is not needed any more.
+        if let cutThrough = request.cutThrough, let passage = passages[cutThrough.passage] { discard(passage) }
         guard let session = downstreams[downstream.rawValue] else { return }
         do {
             write(try encoder.encodeLocalReply(error, to: request), to: session)
@@ -311,7 +305,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     func send(_ message: Message, mutation: Mutation, on connection: UpstreamConnectionID) {
         guard let session = upstreams[connection.rawValue], let channel = session.channel else { return }
         do {
-            write(try encoder.encode(message, mutation: mutation, scratch: &scratch), to: session, channel: channel)
+            write(try encoder.encode(message, mutation: mutation, scratch: &scratch), of: message, to: session)
         } catch {
             counters.encodeFailures += 1
             channel.close(promise: nil)
@@ -326,6 +320,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     /// An upstream connection ended without the core asking.
     func upstreamEnded(_ session: UpstreamSession) {
+        passagesEnded(at: session)
         guard !session.closedByCore else { return }
         session.closedByCore = true
         upstreams.remove(session.id.rawValue)

@@ -72,7 +72,10 @@ public final class ProxyServer: Sendable {
 
     /// Serves `configuration` from now on; requests in flight finish with the one they started with.
     public func apply(_ configuration: CompiledConfiguration) async {
-        await withCore { $0.core!.apply(configuration) }
+        await withCore {
+            $0.configurationPermitsCutThrough = CoreRuntime.permitsCutThrough(configuration)
+            $0.core!.apply(configuration)
+        }
     }
 
     /// The configuration being served.
@@ -124,7 +127,9 @@ public final class ProxyServer: Sendable {
                                         ("mplab_downstream_protocol_errors_total", "Client connections closed for a frame the codec refused.", c.downstreamProtocolErrors),
                                         ("mplab_downstream_idle_closed_total", "Client connections closed after the idle timeout.", c.downstreamIdleClosed),
                                         ("mplab_upstream_protocol_errors_total", "Upstream connections closed for a frame the codec refused.", c.upstreamProtocolErrors),
-                                        ("mplab_encode_failures_total", "Frames the codec could not write.", c.encodeFailures)] {
+                                        ("mplab_encode_failures_total", "Frames the codec could not write.", c.encodeFailures),
+                                        ("mplab_cut_through_frames_total", "Frames forwarded as they arrived.", c.cutThroughFrames),
+                                        ("mplab_cut_through_aborted_total", "Frames forwarded as they arrived that a closed connection cut short.", c.cutThroughAborted)] {
                 text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
             }
             text += "# HELP mplab_downstream_connections_active Client connections open.\n# TYPE mplab_downstream_connections_active gauge\n"

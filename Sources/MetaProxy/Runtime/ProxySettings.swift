@@ -22,6 +22,10 @@ public struct ProxySettings: Sendable, Hashable {
     /// known latency regression for showing that `mplab gate` catches one (`mplab proxy
     /// --inject-delay-us`, hidden). Never set in a real deployment.
     public var injectedDelay: Duration?
+    /// Frames at least this long are routed once their head is in and forwarded as the rest
+    /// arrives (cut-through), where the protocol and the configuration allow it; nil buffers
+    /// every frame whole.
+    public var cutThroughThreshold: Int? = 16 << 10
 
     public init(maxDownstreamConnections: Int = 10_000, downstreamIdleTimeout: Duration? = .seconds(300),
                 writeBufferHighWatermark: Int = 1 << 20, writeBufferLowWatermark: Int = 256 << 10,

@@ -16,6 +16,11 @@ public struct RuntimeCounters: Sendable, Hashable {
     /// Answers the codec could not write (counted, and answered with a local reply instead
     /// where possible).
     public var encodeFailures = 0
+    /// Frames forwarded as they arrived (cut-through).
+    public var cutThroughFrames = 0
+    /// Frames forwarded as they arrived that could not be finished (a connection closed
+    /// mid-frame, or the call was answered without it): the connection holding its head closed.
+    public var cutThroughAborted = 0
 
     public init() {}
 
@@ -28,6 +33,7 @@ extension RuntimeCounters {
         [Counter(name: "downstream_accepted", value: downstreamAccepted), Counter(name: "downstream_refused", value: downstreamRefused),
          Counter(name: "downstream_protocol_errors", value: downstreamProtocolErrors), Counter(name: "downstream_idle_closed", value: downstreamIdleClosed),
          Counter(name: "downstream_closed", value: downstreamClosed), Counter(name: "upstream_protocol_errors", value: upstreamProtocolErrors),
-         Counter(name: "encode_failures", value: encodeFailures)]
+         Counter(name: "encode_failures", value: encodeFailures), Counter(name: "cut_through_frames", value: cutThroughFrames),
+         Counter(name: "cut_through_aborted", value: cutThroughAborted)]
     }
 }

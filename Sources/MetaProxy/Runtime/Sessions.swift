@@ -1,0 +1,81 @@
+import MetaProtocol
+import NIOCore
+
+/// What the runtime keeps of any connection the core reads from or writes to: its place on the
+/// flush list, and the frames forwarded into it or out of it as they arrive. Used only on the
+/// core's loop.
+class ConnectionSession: @unchecked Sendable {
+    /// The channel; nil while an upstream connection is still being made.
+    var channel: Channel?
+    /// On the flush list already.
+    var awaitingFlush = false
+    /// The frame this connection is reading and forwarding as it arrives (cut-through).
+    var readingPassage: Passage?
+    /// The frame being written into this connection as it arrives: other writes wait behind
+    /// it, in ``waiting``, so that no frame is cut into.
+    var writingPassage: Passage?
+    var waiting: [PassageSegment] = []
+
+    init(channel: Channel?) { self.channel = channel }
+}
+
+/// One client connection as the core knows it.
+final class DownstreamSession: ConnectionSession, @unchecked Sendable {
+    let clientChannel: Channel
+    /// Zero until registered (and for a connection refused at the limit).
+    var id: UInt64 = 0
+    /// The idle sweep during which it last read or was written to (``CoreRuntime/idleSweeps``).
+    var activeInSweep: UInt64 = 0
+    /// Closed for being idle (counted once).
+    var closedIdle = false
+
+    init(channel: Channel) {
+        clientChannel = channel
+        super.init(channel: channel)
+    }
+}
+
+/// One upstream connection the core asked for.
+final class UpstreamSession: ConnectionSession, @unchecked Sendable {
+    let id: UpstreamConnectionID
+    /// The core closed it (or gave up on it): no more callbacks for it may reach the core.
+    var closedByCore = false
+
+    init(id: UpstreamConnectionID) {
+        self.id = id
+        super.init(channel: nil)
+    }
+}
+
+/// A frame the proxy forwards as it arrives (cut-through): its head went through the core like
+/// any frame; the rest goes from the connection it comes in on to the one the core sent the head
+/// to, in the order it arrives, without being buffered whole.
+final class Passage {
+    /// The name the frame's message carries (``CutThrough/passage``).
+    let id: UInt64
+    /// Bytes still to come from the source connection.
+    var remaining: Int
+    /// Where the core sent the head; nil until it did (the call may wait for a connection).
+    var target: ConnectionSession?
+    /// Bytes not written yet: the head, until the core sent it and the target was free, and
+    /// what arrived meanwhile.
+    var held: [ByteBuffer] = []
+    /// The frame was answered without it, or a connection it needed closed: the rest is dropped.
+    var discarded = false
+    /// The connection the frame comes in on.
+    weak var source: ConnectionSession?
+
+    init(id: UInt64, remaining: Int, source: ConnectionSession) {
+        self.id = id
+        self.remaining = remaining
+        self.source = source
+    }
+}
+
+/// What waits to be written into a connection that a passage is writing into.
+enum PassageSegment {
+    case bytes(ByteBuffer)
+    /// A passage whose head is next: its bytes follow, and what is queued behind it waits for
+    /// its end.
+    case passage(Passage)
+}
