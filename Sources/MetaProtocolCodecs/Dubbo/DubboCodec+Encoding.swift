@@ -24,28 +24,33 @@ extension DubboCodec {
             return EncodedFrame(head: head, rest: frame.getSlice(at: frame.readerIndex + DubboWire.headerSize, length: frame.readableBytes - DubboWire.headerSize)!)
         }
 
-        var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes + 64 + mutation.count * 32)
+        // A new header (and response type), the body up to the attachments as received, then
+        // the new attachments: the arguments are never copied.
         var responseType = DubboWire.ResponseType(rawValue: message.layout.variant)
-        var head = frame.getSlice(at: frame.readerIndex, length: section.lowerBound)!
+        var middleStart = DubboWire.headerSize
         if let type = responseType, !type.hasAttachments {
-            // Turn "value" into "value with attachments" (the type is a Hessian int of 1 to 5 bytes).
+            // "value" becomes "value with attachments" (the type is a Hessian int of 1 to 5 bytes).
             responseType = type.withAttachments
-            let typeLength = try responseTypeLength(frame)
-            out.writeImmutableBuffer(head.readSlice(length: DubboWire.headerSize)!)
-            Hessian2Writer.writeInt(Int32(responseType!.rawValue), into: &out)
-            head.moveReaderIndex(forwardBy: typeLength)
+            middleStart += try responseTypeLength(frame)
         }
-        out.writeImmutableBuffer(head)
-        try writeAttachments(from: frame, isRequest: responseType == nil, section: section, applying: mutation, into: &out)
-        out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
-
-        let bodyLength = out.readableBytes - DubboWire.headerSize
+        let middle = frame.getSlice(at: frame.readerIndex + middleStart, length: section.lowerBound - middleStart)!
+        let isRequest = responseType == nil
+        let tail = try scratch.write(capacity: 64 + mutation.count * 32 + frame.readableBytes - section.upperBound) { (out: inout ByteBuffer) throws(CodecError) in
+            try writeAttachments(from: frame, isRequest: isRequest, section: section, applying: mutation, into: &out)
+            out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
+        }
+        let typeLength = middleStart == DubboWire.headerSize ? 0 : Hessian2Writer.intLength(Int32(responseType!.rawValue))
+        let bodyLength = typeLength + middle.readableBytes + tail.readableBytes
         guard bodyLength <= maxBodySize else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .frameTooLarge(size: bodyLength, limit: maxBodySize))
         }
-        out.setInteger(Int32(bodyLength), at: out.readerIndex + DubboWire.bodyLengthOffset)
-        out.setInteger(message.requestID, at: out.readerIndex + DubboWire.requestIDOffset)
-        return EncodedFrame(rest: out)
+        let head = scratch.write(capacity: DubboWire.headerSize + 5) { head in
+            head.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: DubboWire.headerSize)!)
+            if typeLength > 0 { Hessian2Writer.writeInt(Int32(responseType!.rawValue), into: &head) }
+            head.setInteger(Int32(bodyLength), at: head.readerIndex + DubboWire.bodyLengthOffset)
+            head.setInteger(message.requestID, at: head.readerIndex + DubboWire.requestIDOffset)
+        }
+        return EncodedFrame(head: head, rest: middle, tail: tail)
     }
 
     /// Writes the attachments map: existing entries in their order, each replaced by the

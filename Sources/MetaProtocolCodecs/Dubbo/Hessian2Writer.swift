@@ -66,6 +66,16 @@ enum Hessian2Writer {
     }
 
     /// Writes an `int`, in its shortest form.
+    /// Bytes ``writeInt(_:into:)`` writes for `value`.
+    static func intLength(_ value: Int32) -> Int {
+        switch value {
+        case -0x10...0x2f: 1
+        case -0x800...0x7ff: 2
+        case -0x40000...0x3ffff: 3
+        default: 5
+        }
+    }
+
     static func writeInt(_ value: Int32, into out: inout ByteBuffer) {
         switch value {
         case -0x10...0x2f:

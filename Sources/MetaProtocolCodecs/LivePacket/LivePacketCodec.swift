@@ -159,21 +159,24 @@ public struct LivePacketCodec: MetaCodec {
         else {
             throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .invalidValue("frame layout: not a frame this codec decoded"))
         }
-        var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes + mutation.count * 32)
-        out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: LivePacketWire.headerSize)!)
-        try writeKeyValues(of: message, section: section, applying: mutation, into: &out)
-        let keyValueLength = out.readableBytes - LivePacketWire.headerSize
-        guard keyValueLength <= Int(UInt16.max) else {
-            throw CodecError(protocolName: Self.protocolName, offset: LivePacketWire.keyValueLengthOffset, reason: .invalidValue("key/value block of \(keyValueLength) bytes after mutation (max 65535)"))
+        // A new header and key/value block; the payload after them stays the received bytes.
+        let payload = frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!
+        let head = try scratch.write(capacity: section.upperBound + mutation.count * 32) { (out: inout ByteBuffer) throws(CodecError) in
+            out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex, length: LivePacketWire.headerSize)!)
+            try writeKeyValues(of: message, section: section, applying: mutation, into: &out)
+            let keyValueLength = out.readableBytes - LivePacketWire.headerSize
+            guard keyValueLength <= Int(UInt16.max) else {
+                throw CodecError(protocolName: Self.protocolName, offset: LivePacketWire.keyValueLengthOffset, reason: .invalidValue("key/value block of \(keyValueLength) bytes after mutation (max 65535)"))
+            }
+            let length = out.readableBytes + payload.readableBytes
+            guard length <= maxFrameSize else {
+                throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .frameTooLarge(size: length, limit: maxFrameSize))
+            }
+            out.setInteger(UInt32(length), at: out.readerIndex + LivePacketWire.lengthOffset)
+            out.setInteger(UInt16(keyValueLength), at: out.readerIndex + LivePacketWire.keyValueLengthOffset)
+            out.setInteger(message.requestID, at: out.readerIndex + LivePacketWire.requestIDOffset)
         }
-        out.writeImmutableBuffer(frame.getSlice(at: frame.readerIndex + section.upperBound, length: frame.readableBytes - section.upperBound)!)
-        guard out.readableBytes <= maxFrameSize else {
-            throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .frameTooLarge(size: out.readableBytes, limit: maxFrameSize))
-        }
-        out.setInteger(UInt32(out.readableBytes), at: out.readerIndex + LivePacketWire.lengthOffset)
-        out.setInteger(UInt16(keyValueLength), at: out.readerIndex + LivePacketWire.keyValueLengthOffset)
-        out.setInteger(message.requestID, at: out.readerIndex + LivePacketWire.requestIDOffset)
-        return EncodedFrame(rest: out)
+        return EncodedFrame(head: head, rest: payload)
     }
 
     /// Existing entries in order (each replaced by the mutation's value when it has the key),

@@ -41,9 +41,10 @@ struct MetaFrameDecoder: ByteToMessageDecoder {
 }
 
 extension EncodedFrame {
-    /// Writes the frame (its re-written head, if any, then the rest), without flushing.
+    /// Writes the frame (its new head, if any, the rest, its new tail, if any), without flushing.
     func write(to channel: Channel) {
         if let head { channel.write(head, promise: nil) }
         channel.write(rest, promise: nil)
+        if let tail { channel.write(tail, promise: nil) }
     }
 }

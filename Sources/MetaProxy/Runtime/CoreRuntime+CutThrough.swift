@@ -48,7 +48,7 @@ extension CoreRuntime {
             return
         }
         passage.target = target
-        passage.held.insert(contentsOf: (frame.head.map { [$0] } ?? []) + [frame.rest], at: 0)
+        passage.held.insert(contentsOf: (frame.head.map { [$0] } ?? []) + [frame.rest] + (frame.tail.map { [$0] } ?? []), at: 0)
         if target.writingPassage == nil {
             start(passage, into: target)
         } else {

@@ -163,6 +163,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         if let cutThrough = message.cutThrough { return writeHead(frame, of: cutThrough, to: target) }
         if let head = frame.head { write(head, to: target) }
         write(frame.rest, to: target)
+        if let tail = frame.tail { write(tail, to: target) }
     }
 
     private func write(_ frame: EncodedFrame, of message: Message, to session: DownstreamSession) {

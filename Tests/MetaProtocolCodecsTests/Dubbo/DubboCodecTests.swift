@@ -189,6 +189,18 @@ struct DubboCodecTests {
         #expect(mutated.requestID == 0x0102_0304_0506_0708)
     }
 
+    /// A mutation writes a new header and new attachments; the arguments between them are sent
+    /// from the received bytes.
+    @Test func aMutationKeepsTheArgumentsWhereTheyAre() throws {
+        let m = try decodeOne(DubboFixtures.request)
+        let encoded = try codec.encode(m, mutation: ["x-trace": "abc"])
+        let section = m.layout.mutableSection!
+        #expect(encoded.head?.readableBytes == 16, "a new header")
+        #expect(sharesStorage(encoded.rest, m.frame.getSlice(at: m.frame.readerIndex + 16, length: section.lowerBound - 16)!), "the arguments are not copied")
+        #expect(encoded.tail != nil, "the attachments are written anew")
+        #expect(try decodeOne(encoded.bytes).attributes["x-trace"]?.string == "abc")
+    }
+
     @Test func framesFedOneByteAtATimeOrAllTogether() throws {
         let stream = DubboFixtures.all.flatMap { $0 }
         let together = try decodeAll(codec, stream)

@@ -137,6 +137,23 @@ struct LivePacketCodecTests {
         #expect(Array(m.frame.readableBytesView) == LivePacketFixtures.request, "the received bytes are not modified")
     }
 
+    /// A mutation rewrites the header and the key/value block; the payload after them is sent
+    /// from the received bytes, so a traced 120 KB call copies no payload.
+    @Test func aMutationKeepsThePayloadWhereItIs() throws {
+        let synthesizer = LivePacketSynthesizer()
+        let frame = try synthesizer.request(id: 5, attributes: [KeyValue("method", "1.2"), KeyValue("k", "v")], payloadSize: 120 << 10, oneway: false)
+        let m = try decodeOne(Array(frame.readableBytesView))
+        let encoded = try codec.encode(m, mutation: ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+        let payloadStart = m.layout.mutableSection!.upperBound
+        #expect(sharesStorage(encoded.rest, m.frame.getSlice(at: m.frame.readerIndex + payloadStart, length: m.frame.readableBytes - payloadStart)!),
+                "the payload is a slice of the received frame")
+        #expect(encoded.head!.readableBytes < 200, "only the header and key/values are written")
+        let decoded = try decodeOne(encoded.bytes)
+        #expect(decoded.attributes["traceparent"]?.string.hasPrefix("00-0af7") == true)
+        #expect(decoded.attributes["k"]?.string == "v")
+        #expect(decoded.bodySize == m.bodySize)
+    }
+
     @Test func framesFedOneByteAtATimeOrAllTogether() throws {
         let stream = LivePacketFixtures.all.flatMap { $0 }
         let together = try decodeAll(codec, stream)
