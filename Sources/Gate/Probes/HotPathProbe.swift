@@ -58,8 +58,9 @@ public struct HotPathProbe: Sendable {
     public static func named(_ name: String) -> HotPathProbe? { all.first { $0.name == name } }
 
     /// A request frame of `size` payload bytes decoded with the protocol's codec taken as the
-    /// proxy takes it (`any MetaCodec`, as its frame decoder holds it), given a new request id as
-    /// the proxy renumbers it, and encoded back.
+    /// proxy takes it (`any MetaCodec`, as its frame reader holds it), given a new request id as
+    /// the proxy renumbers it, and encoded back into reusable scratch buffers as the proxy's
+    /// runtime encodes it.
     static func codec(_ protocolName: String, size: Int, label: String) -> HotPathProbe {
         HotPathProbe(name: "\(protocolName)-codec-\(label)", summary: "\(protocolName) request of \(label): decode, renumber, encode") { injection in
             guard let type = CodecRegistry.codecTypes.first(where: { $0.protocolName == protocolName }),
@@ -70,12 +71,13 @@ public struct HotPathProbe: Sendable {
             var check = frame
             precondition((try? codec.decode(&check)) != nil && check.readableBytes == 0, "the \(protocolName) probe frame does not decode")
             var id: UInt64 = 1
+            var scratch = ScratchSpace()
             return {
                 var input = injection.copyFrames ? ByteBuffer(bytes: frame.readableBytesView) : frame
                 guard var message = try? codec.decode(&input) else { preconditionFailure("decode failed") }
                 id &+= 1
                 message.requestID = id & 0x7fff_ffff
-                probeSink(try? codec.encode(message, mutation: Mutation()))
+                probeSink(try? codec.encode(message, mutation: Mutation(), scratch: &scratch))
                 extraWork(injection.extraWork)
             }
         }

@@ -190,6 +190,8 @@ public final class ProxyCore {
     /// Client `downstream` went away: its requests in progress are dropped (and counted).
     public func downstreamClosed(_ downstream: DownstreamID) {
         readClock()
+        // Most connections close with nothing in progress: no scan of every request for those.
+        guard counters.active > 0 else { return }
         for key in requests.keys where requests[key]?.exchange.downstream == downstream {
             counters.dropped += 1
             complete(key, nil, .dropped)

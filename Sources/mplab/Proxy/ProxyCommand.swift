@@ -7,6 +7,7 @@ import MetaProxy
 import NIOCore
 import NIOPosix
 import Results
+import TrafficModel
 
 /// `mplab proxy`: the MetaProtocol proxy on real sockets.
 struct ProxyCommand: AsyncParsableCommand {
@@ -45,8 +46,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The admin endpoint's address.", valueName: "host:port"))
     var admin = "127.0.0.1:15000"
 
-    @Option(help: "Event loops (threads) for connections; the core of each listener runs on one of them.")
+    @Option(help: "Event loops (threads); each listener, with its client and upstream connections, runs on one of them.")
     var eventLoops = System.coreCount
+
+    @Option(help: ArgumentHelp("Forward frames at least this long as they arrive, routed on their head (20K, 1M; off buffers every frame whole).",
+                               valueName: "size"))
+    var cutThrough = "16K"
 
     @Option(help: "Client connections held at once per listener; more are refused, counted.")
     var maxConnections = 10_000
@@ -108,6 +113,15 @@ struct ProxyCommand: AsyncParsableCommand {
         var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
                                      drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
         if injectDelayUs > 0 { settings.injectedDelay = .microseconds(injectDelayUs) }
+        if cutThrough == "off" {
+            settings.cutThroughThreshold = nil
+        } else {
+            do {
+                settings.cutThroughThreshold = try ByteSize.parse(cutThrough)
+            } catch {
+                throw ValidationError("--cut-through: \(error) (a size such as 16K, or off)")
+            }
+        }
         for a in upstreamAddresses {
             let parts = a.split(separator: "=", maxSplits: 1).map(String.init)
             settings.upstreamAddresses[parts[0]] = parts[1]
