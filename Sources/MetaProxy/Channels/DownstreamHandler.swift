@@ -38,7 +38,7 @@ final class DownstreamHandler: ChannelInboundHandler, FrameSink {
     func channelReadComplete(context: ChannelHandlerContext) {
         runtime.noteActivity(session)
         // The frames of one read are in; what the core wrote for them leaves in one flush.
-        runtime.flushPending()
+        runtime.flushAfterRead()
         context.fireChannelReadComplete()
     }
 

@@ -27,7 +27,7 @@ final class UpstreamHandler: ChannelInboundHandler, FrameSink {
     var cutThroughThreshold: Int? { runtime.cutThroughThreshold }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        runtime.flushPending()
+        runtime.flushAfterRead()
         context.fireChannelReadComplete()
     }
 

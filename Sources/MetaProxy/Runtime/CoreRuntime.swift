@@ -45,12 +45,16 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     static let idleSweepsPerTimeout: UInt64 = 4
     /// Connections written to since the last flush. Flushing once after a read's frames (or a
     /// timer's work), instead of after every frame, turns many small writes into one system call.
-    private var unflushed: [ConnectionSession] = []
+    private(set) var unflushed: [ConnectionSession] = []
+    /// Connections flushed at the end of the loop's round of work (``ConnectionSession/flushesPerRound``).
+    private(set) var unflushedThisRound: [ConnectionSession] = []
+    private var roundFlushScheduled = false
 
     init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings, accessLog: AccessLogSink?) {
         self.group = group
         loop = group.next()
         unflushed.reserveCapacity(64)
+        unflushedThisRound.reserveCapacity(64)
         self.codecType = codecType
         self.settings = settings
         encoder = codecType.init()
@@ -125,26 +129,49 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     // MARK: writes
 
     /// Notes that `target` has writes to flush: the connection's read (or the timer) that caused
-    /// them ends with ``flushPending()``.
+    /// them ends with ``flushAfterRead()`` or ``flushPending()``.
     func flushLater(_ target: ConnectionSession) {
         guard !target.awaitingFlush else { return }
         target.awaitingFlush = true
-        unflushed.append(target)
+        if target.flushesPerRound {
+            unflushedThisRound.append(target)
+        } else {
+            unflushed.append(target)
+        }
+    }
+
+    /// A read's frames are in: client connections are flushed now; upstream connections at the
+    /// end of the loop's round, once the reads of every client ready in it are in. (NIO runs a
+    /// task it is given from its own loop after that round's I/O, before it waits again.)
+    func flushAfterRead() {
+        flush(\.unflushed)
+        guard !unflushedThisRound.isEmpty, !roundFlushScheduled else { return }
+        roundFlushScheduled = true
+        loop.execute { [self] in
+            roundFlushScheduled = false
+            flush(\.unflushedThisRound)
+        }
     }
 
     /// Flushes every connection written to since the last flush.
     func flushPending() {
-        guard !unflushed.isEmpty else { return }
+        flush(\.unflushed)
+        flush(\.unflushedThisRound)
+    }
+
+    private func flush(_ list: ReferenceWritableKeyPath<CoreRuntime, [ConnectionSession]>) {
+        guard !self[keyPath: list].isEmpty else { return }
         // A flush can fire events that write again (a failed write closes a channel): those
-        // join the list behind the current one and are flushed in this same pass.
+        // join the list behind the current one and are flushed in this same pass. (Read by
+        // index: an inout hold of the list across the flush would conflict with them.)
         var index = 0
-        while index < unflushed.count {
-            let target = unflushed[index]
+        while index < self[keyPath: list].count {
+            let target = self[keyPath: list][index]
             target.awaitingFlush = false
             target.channel?.flush()
             index += 1
         }
-        unflushed.removeAll(keepingCapacity: true)
+        self[keyPath: list].removeAll(keepingCapacity: true)
     }
 
     /// Writes `bytes` to `target` (flushed later), or queues them behind the frame being

@@ -9,6 +9,10 @@ class ConnectionSession: @unchecked Sendable {
     var channel: Channel?
     /// On the flush list already.
     var awaitingFlush = false
+    /// Flushed at the end of the loop's round of work rather than at the end of a read: an
+    /// upstream connection that many clients share then takes every call read in that round
+    /// in one write.
+    let flushesPerRound: Bool
     /// The frame this connection is reading and forwarding as it arrives (cut-through).
     var readingPassage: Passage?
     /// The frame being written into this connection as it arrives: other writes wait behind
@@ -16,7 +20,10 @@ class ConnectionSession: @unchecked Sendable {
     var writingPassage: Passage?
     var waiting: [PassageSegment] = []
 
-    init(channel: Channel?) { self.channel = channel }
+    init(channel: Channel?, flushesPerRound: Bool) {
+        self.channel = channel
+        self.flushesPerRound = flushesPerRound
+    }
 }
 
 /// One client connection as the core knows it.
@@ -31,7 +38,7 @@ final class DownstreamSession: ConnectionSession, @unchecked Sendable {
 
     init(channel: Channel) {
         clientChannel = channel
-        super.init(channel: channel)
+        super.init(channel: channel, flushesPerRound: false)
     }
 }
 
@@ -43,7 +50,7 @@ final class UpstreamSession: ConnectionSession, @unchecked Sendable {
 
     init(id: UpstreamConnectionID) {
         self.id = id
-        super.init(channel: nil)
+        super.init(channel: nil, flushesPerRound: true)
     }
 }
 
