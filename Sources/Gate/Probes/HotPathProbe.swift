@@ -71,13 +71,13 @@ public struct HotPathProbe: Sendable {
             var check = frame
             precondition((try? codec.decode(&check)) != nil && check.readableBytes == 0, "the \(protocolName) probe frame does not decode")
             var id: UInt64 = 1
-            var scratch = ScratchSpace()
+            let space = ScratchHolder()
             return {
                 var input = injection.copyFrames ? ByteBuffer(bytes: frame.readableBytesView) : frame
                 guard var message = try? codec.decode(&input) else { preconditionFailure("decode failed") }
                 id &+= 1
                 message.requestID = id & 0x7fff_ffff
-                probeSink(try? codec.encode(message, mutation: Mutation(), scratch: &scratch))
+                probeSink(try? codec.encode(message, mutation: Mutation(), scratch: &space.scratch))
                 extraWork(injection.extraWork)
             }
         }
@@ -114,4 +114,10 @@ public struct HotPathProbe: Sendable {
     var x: UInt64 = 0x9e37_79b9_7f4a_7c15
     for i in 0..<rounds { x = (x ^ UInt64(truncatingIfNeeded: i)) &* 0xbf58_476d_1ce4_e5b9 }
     probeSink(x)
+}
+
+/// The scratch buffers of a codec probe, held as the proxy's runtime holds its own (a class
+/// property without the dynamic exclusivity check).
+final class ScratchHolder {
+    @exclusivity(unchecked) var scratch = ScratchSpace()
 }

@@ -22,10 +22,10 @@ import NIOCore
 final class FrameReader: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private var codec: any MetaCodec
+    @exclusivity(unchecked) private var codec: any MetaCodec
     private let sink: FrameSink
     /// Bytes received and not yet decoded (the start of a frame not yet whole).
-    private var pending: ByteBuffer?
+    @exclusivity(unchecked) private var pending: ByteBuffer?
     /// Inside the decode loop: bytes read meanwhile are appended to ``pending`` and decoded by it.
     private var decoding = false
     /// A frame was refused or the connection closed: nothing more is decoded.

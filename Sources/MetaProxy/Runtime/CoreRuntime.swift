@@ -13,6 +13,10 @@ import NIOPosix
 /// One listener therefore uses one core of the machine; listeners of a process are spread over
 /// the group's loops (`mplab proxy --event-loops`). A listener's local rate limits and circuit
 /// breakers are its core's: one set per listener, however many loops the process runs.
+///
+/// Everything here is used on the core's loop only; the properties touched for every frame skip
+/// Swift's dynamic exclusivity check (`@exclusivity(unchecked)`), which costs about as much as
+/// the work it guards, as the core's own do.
 final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unchecked Sendable {
     let loop: EventLoop
     let group: EventLoopGroup
@@ -22,15 +26,17 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     private(set) var core: ProxyCore?
     /// Writes frames: encoding keeps no state, so one codec serves every connection.
     private let encoder: any MetaCodec
-    /// Where the encoder writes renumbered headers, reused frame after frame.
-    private var scratch = ScratchSpace()
+    /// Where the encoder writes renumbered headers, reused frame after frame. (Used only on the
+    /// core's loop, so the dynamic exclusivity check of each access, which costs about as much
+    /// as the write it guards, is left out.)
+    @exclusivity(unchecked) private var scratch = ScratchSpace()
     private let origin: UInt64
-    var counters = RuntimeCounters()
-    private var downstreams = IDMap<DownstreamSession>()
+    @exclusivity(unchecked) var counters = RuntimeCounters()
+    @exclusivity(unchecked) private var downstreams = IDMap<DownstreamSession>()
     private var nextDownstream: UInt64 = 1
-    private var upstreams = IDMap<UpstreamSession>()
+    @exclusivity(unchecked) private var upstreams = IDMap<UpstreamSession>()
     /// Frames being forwarded as they arrive (cut-through), by name.
-    var passages = IDMap<Passage>()
+    @exclusivity(unchecked) var passages = IDMap<Passage>()
     var nextPassage: UInt64 = 1
     /// Whether the configuration in force lets frames be forwarded as they arrive (see
     /// ``cutThroughThreshold``).
@@ -45,9 +51,9 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     static let idleSweepsPerTimeout: UInt64 = 4
     /// Connections written to since the last flush. Flushing once after a read's frames (or a
     /// timer's work), instead of after every frame, turns many small writes into one system call.
-    private(set) var unflushed: [ConnectionSession] = []
+    @exclusivity(unchecked) private(set) var unflushed: [ConnectionSession] = []
     /// Connections flushed at the end of the loop's round of work (``ConnectionSession/flushesPerRound``).
-    private(set) var unflushedThisRound: [ConnectionSession] = []
+    @exclusivity(unchecked) private(set) var unflushedThisRound: [ConnectionSession] = []
     private var roundFlushScheduled = false
 
     init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings, accessLog: AccessLogSink?) {
