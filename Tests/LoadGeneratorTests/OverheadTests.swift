@@ -21,12 +21,19 @@ struct OverheadTests {
         let row = report.rows[0]
         #expect(row.failures(.proxy) == 0 && row.failures(.delayedProxy) == 0 && row.answered(.delayedProxy) == 6 * 160)
         let delay = try #require(row.difference(.delayedProxy, over: .proxy, percentile: 0))
-        // A busy machine only ever adds to a latency: the fastest calls of each path show the
-        // delay itself (within a tenth of a millisecond of wake-up), the medians at least it.
-        let fastest = Double(try #require(row.latency(.delayedProxy)).minimum) - Double(try #require(row.latency(.proxy)).minimum)
-        #expect(fastest > 0.95e6 && fastest < 1.25e6, "between the fastest calls: \(fastest / 1e6) ms")
+        // The held millisecond is a floor: the delayed proxy's fastest call is at least that much
+        // slower than the fastest call straight to the server, which skips the proxy altogether
+        // (the proxy's own hops are the margin). The difference of the two proxies' fastest
+        // calls is no floor — noise that slows the plain proxy's fastest call shrinks it, and in
+        // a fresh-clone run beside the suite it came to 0.945 ms — but it bounds the delay from
+        // above: within a quarter of a millisecond of wake-up.
+        let delayedFastest = Double(try #require(row.latency(.delayedProxy)).minimum)
+        let overDirect = delayedFastest - Double(try #require(row.latency(.direct)).minimum)
+        let fastest = delayedFastest - Double(try #require(row.latency(.proxy)).minimum)
+        #expect(overDirect > 1e6, "the delayed proxy's fastest call over the direct path's: \(overDirect / 1e6) ms")
+        #expect(fastest < 1.25e6, "between the fastest calls: \(fastest / 1e6) ms")
         #expect(delay.value > 0.9e6 && delay.value < 3e6, "between the medians: \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)]")
-        print("a 1 ms delay showed as \(fastest / 1e6) ms between the fastest calls, \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)] between the medians; the plain proxy added \(row.added(.proxy, percentile: 0)!.value / 1e6) ms")
+        print("a 1 ms delay showed as \(overDirect / 1e6) ms over the direct path's fastest call, \(fastest / 1e6) ms between the fastest calls, \(delay.value / 1e6) ms [\(delay.low / 1e6), \(delay.high / 1e6)] between the medians; the plain proxy added \(row.added(.proxy, percentile: 0)!.value / 1e6) ms")
     }
 }
 
