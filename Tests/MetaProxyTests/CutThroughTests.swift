@@ -84,7 +84,11 @@ struct CutThroughTests {
     }
 
     static func configuration(_ protocolName: String, upstream: RecordingUpstream) throws -> CompiledConfiguration {
-        try Fixtures.compile(ProxyConfiguration(protocolName: protocolName, routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")])],
+        // A route timeout of ten minutes: the default 15 s runs out between the frame's head and
+        // its end when the whole suite runs beside these tests on two cores (the proxy then answers
+        // with a timeout and drops the rest, as it should).
+        try Fixtures.compile(ProxyConfiguration(protocolName: protocolName,
+                                                routes: [RouteConfiguration(name: "r", destinations: [RouteDestination(cluster: "svc")], timeout: .seconds(600))],
                                                 clusters: [ClusterConfiguration(name: "svc", hosts: [HostConfiguration(address: Fixtures.address(upstream.address))])]),
                              protocolName: protocolName)
     }
