@@ -37,10 +37,37 @@ public actor ManagedProxy {
 
     /// Swaps to the configuration in `files`, or throws why not (and keeps the current one).
     /// Returns the loader's warnings.
+    ///
+    /// Reloads take effect in the order they were asked for, one at a time: the swap itself
+    /// waits for the listener's event loop, and without the queue a reload asked for later
+    /// could finish first, leaving ``files`` showing a configuration that is not in force.
     @discardableResult
     public func reload(_ newFiles: [(name: String, text: String)]) async throws -> [String] {
+        try await numberedReload(newFiles).warnings
+    }
+
+    /// ``reload(_:)``, also telling the reload's place in the order they were asked for
+    /// (1 for the first since start; a refused one takes a place too).
+    public func numberedReload(_ newFiles: [(name: String, text: String)]) async throws -> (warnings: [String], generation: Int) {
+        requested += 1
+        let generation = requested
+        let previous = lastReload
+        let attempt = Task { () async throws -> [String] in
+            await previous?.value
+            return try await self.swap(to: newFiles)
+        }
+        lastReload = Task { _ = try? await attempt.value }
+        return (try await attempt.value, generation)
+    }
+
+    /// Reloads asked for so far, and the last of them (each waits for the one before).
+    private var requested = 0
+    private var lastReload: Task<Void, Never>?
+
+    private func swap(to newFiles: [(name: String, text: String)]) async throws -> [String] {
         do {
             let loaded = try ConfigurationLoader.load(newFiles, protocolName: protocolName)
+            guard !loaded.configuration.routes.isEmpty else { throw ReloadRefusal.noRoutes(newFiles.map(\.name)) }
             guard let codec = CodecRegistry.codecTypes.first(where: { $0.protocolName == protocolName }) else { throw ProxyStartError.unknownProtocol(protocolName) }
             let compiled = try loaded.compile(capabilities: codec.capabilities)
             await server.apply(compiled)
@@ -50,6 +77,19 @@ public actor ManagedProxy {
         } catch {
             refusedReloads += 1
             throw error
+        }
+    }
+}
+
+/// Why a reload was refused though its files load.
+public enum ReloadRefusal: Error, CustomStringConvertible {
+    /// The files give no route: an empty file, or one caught part-way through being written.
+    case noRoutes([String])
+
+    public var description: String {
+        switch self {
+        case .noRoutes(let files):
+            "\(files.joined(separator: ", ")): no routes (an empty or partial configuration, perhaps a file caught mid-write); a listener keeps at least one route"
         }
     }
 }
