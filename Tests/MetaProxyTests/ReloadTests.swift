@@ -32,12 +32,7 @@ struct ReloadTests {
         try await Task.sleep(for: .milliseconds(400))
         #expect(outcomes.summary == ["applied"])
         #expect(await listener.reloads == 1)
-        let client = try await TestClient.connect(to: listener.server.localAddress, protocolName: "livepacket", group: Fixtures.group)
-        _ = try await client.calls(5) { _ in [KeyValue("method", "1.1")] }
-        #expect(await servers.counters().map(\.calls) == [0, 5], "the swapped-in configuration is in force")
-        await client.close()
-        await listener.server.shutdown()
-        await servers.stop()
+        try await ReloadTests.expectTheSecondSubsetServes(listener, servers, "the swapped-in configuration is in force")
     }
 
     /// A file cut short (a writer caught part-way, a full disk) that still parses, as a routeless
@@ -69,12 +64,7 @@ struct ReloadTests {
         } catch {
             #expect("\(error)".contains("empty.yaml: no routes"))
         }
-        let client = try await TestClient.connect(to: listener.server.localAddress, protocolName: "livepacket", group: Fixtures.group)
-        _ = try await client.calls(5) { _ in [KeyValue("method", "1.1")] }
-        #expect(await servers.counters().map(\.calls) == [0, 5], "the old configuration serves on")
-        await client.close()
-        await listener.server.shutdown()
-        await servers.stop()
+        try await ReloadTests.expectTheSecondSubsetServes(listener, servers, "the old configuration serves on")
     }
 
     /// Reloads asked for at once take effect in the order they were asked for: the last one is
@@ -101,6 +91,16 @@ struct ReloadTests {
             #expect(inForce == ["r\(attempt)-\(last)"], "the reload asked for last is in force")
             #expect(await listener.files.map(\.name) == ["v\(last).yaml"], "and it is the one shown")
         }
+        await listener.server.shutdown()
+        await servers.stop()
+    }
+
+    /// Five calls through `listener` all reach the second of `servers` (subset v2); then both stop.
+    static func expectTheSecondSubsetServes(_ listener: ManagedProxy, _ servers: SyntheticServer, _ why: Comment) async throws {
+        let client = try await TestClient.connect(to: listener.server.localAddress, protocolName: "livepacket", group: Fixtures.group)
+        _ = try await client.calls(5) { _ in [KeyValue("method", "1.1")] }
+        #expect(await servers.counters().map(\.calls) == [0, 5], why)
+        await client.close()
         await listener.server.shutdown()
         await servers.stop()
     }

@@ -122,12 +122,7 @@ struct RuntimeTests {
         try "kind: [".write(toFile: path, atomically: true, encoding: .utf8)
         try await Fixtures.waitUntil { outcomes.count == 2 }
         #expect(outcomes.summary == ["applied", "refused"])
-        let client = try await TestClient.connect(to: listener.server.localAddress, protocolName: "livepacket", group: Fixtures.group)
-        _ = try await client.calls(5) { _ in [KeyValue("method", "1.1")] }
-        #expect(await servers.counters().map(\.calls) == [0, 5], "the good reload is in force")
-        await client.close()
-        await listener.server.shutdown()
-        await servers.stop()
+        try await ReloadTests.expectTheSecondSubsetServes(listener, servers, "the good reload is in force")
     }
 
     final class Outcomes: @unchecked Sendable {
