@@ -20,14 +20,17 @@ struct ReloadTests {
         let path = "\(volume)/mesh.yaml"
         let listener = try await ManagedProxy.start(files: [(path, try String(contentsOfFile: path, encoding: .utf8))], host: "127.0.0.1", port: 0, group: Fixtures.group)
         let outcomes = RuntimeTests.Outcomes()
+        // The files as loaded, taken here: inside the task it would be read whenever the task
+        // first runs, which beside the suite can be after the change below.
+        let baseline = [ConfigurationWatcher.stamps([path])]
         let watcher = Task {
-            await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20), baseline: [ConfigurationWatcher.stamps([path])]) { _, result in outcomes.add(result) }
+            await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20), baseline: baseline) { _, result in outcomes.add(result) }
         }
         defer { watcher.cancel() }
 
         try Self.writeConfigMap(AdminTests.manifests(subset: "v2", servers: servers), in: volume, version: "..2026_12_03_00_01_00.2")
         try FileManager.default.removeItem(atPath: "\(volume)/..2026_12_03_00_00_00.1")
-        try await Fixtures.waitUntil { outcomes.count == 1 }
+        try await Fixtures.waitUntil(limit: .seconds(600)) { outcomes.count == 1 }
         // Twenty more looks: the swap was one change, and the old directory's removal none.
         try await Task.sleep(for: .milliseconds(400))
         #expect(outcomes.summary == ["applied"])
@@ -45,15 +48,18 @@ struct ReloadTests {
         try whole.write(toFile: path, atomically: true, encoding: .utf8)
         let listener = try await ManagedProxy.start(files: [(path, whole)], host: "127.0.0.1", port: 0, group: Fixtures.group)
         let outcomes = RuntimeTests.Outcomes()
+        // The files as loaded, taken here: inside the task it would be read whenever the task
+        // first runs, which beside the suite can be after the change below.
+        let baseline = [ConfigurationWatcher.stamps([path])]
         let watcher = Task {
-            await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20), baseline: [ConfigurationWatcher.stamps([path])]) { _, result in outcomes.add(result) }
+            await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20), baseline: baseline) { _, result in outcomes.add(result) }
         }
         defer { watcher.cancel() }
 
         // Cut after the MetaRouter's hosts: valid YAML, a MetaRouter with no routes.
         let cut = try #require(whole.range(of: "hosts: [svc]\n")).upperBound
         try String(whole[..<cut]).write(toFile: path, atomically: false, encoding: .utf8)
-        try await Fixtures.waitUntil { outcomes.count == 1 }
+        try await Fixtures.waitUntil(limit: .seconds(600)) { outcomes.count == 1 }
         #expect(outcomes.summary == ["refused"])
         #expect(await listener.refusedReloads == 1)
         #expect(await listener.reloads == 0)

@@ -118,9 +118,9 @@ struct RuntimeTests {
         let watcher = Task { await ConfigurationWatcher.watch([([path], listener)], interval: .milliseconds(20), baseline: baseline) { _, result in outcomes.add(result) } }
         defer { watcher.cancel() }
         try AdminTests.manifests(subset: "v2", servers: servers).write(toFile: path, atomically: true, encoding: .utf8)
-        try await Fixtures.waitUntil { outcomes.count == 1 }
+        try await Fixtures.waitUntil(limit: .seconds(600)) { outcomes.count == 1 }
         try "kind: [".write(toFile: path, atomically: true, encoding: .utf8)
-        try await Fixtures.waitUntil { outcomes.count == 2 }
+        try await Fixtures.waitUntil(limit: .seconds(600)) { outcomes.count == 2 }
         #expect(outcomes.summary == ["applied", "refused"])
         try await ReloadTests.expectTheSecondSubsetServes(listener, servers, "the good reload is in force")
     }
