@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Workload", targets: ["Workload"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "MetaProxy", targets: ["MetaProxy"]),
+        .library(name: "RateLimitService", targets: ["RateLimitService"]),
         .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
         .library(name: "Runner", targets: ["Runner"]),
         .library(name: "Reporting", targets: ["Reporting"]),
@@ -30,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // The sans-IO core: message model, codec contract, routing, balancing, protection,
@@ -87,10 +92,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Envoy's rate-limit service API over gRPC: the client the real proxy's global rate
+        // limits ask, and the token-bucket service `mplab ratelimit-server` runs. The message
+        // and service code in Generated/ comes from Protos/ (scripts/generate-protos).
+        .target(
+            name: "RateLimitService",
+            dependencies: [
+                "MetaProtocol",
+                "Workload",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         // The real proxy: the core on SwiftNIO, synthetic upstream servers, the admin endpoint.
         .target(
             name: "MetaProxy",
             dependencies: [
+                "RateLimitService",
                 "MetaProtocol",
                 "MetaProtocolCodecs",
                 "TrafficModel",
@@ -194,6 +214,7 @@ let package = Package(
                 "Results",
                 "Workload",
                 "MetaProxy",
+                "RateLimitService",
                 "LoadGenerator",
                 "Runner",
                 "Reporting",
@@ -218,6 +239,7 @@ let package = Package(
             name: "MetaProxyTests",
             dependencies: [
                 "MetaProxy",
+                "RateLimitService",
                 "MetaProtocol",
                 "MetaProtocolCodecs",
                 "TrafficModel",

@@ -16,6 +16,6 @@ struct MPLab: AsyncParsableCommand {
               mplab run Workloads/quickstart.yaml
             """,
         subcommands: [RunCommand.self, CapacityCommand.self, USLCommand.self, ValidateCommand.self, ListCommand.self, ReportCommand.self, CompareCommand.self, GateCommand.self,
-                      ProxyCommand.self, ServeCommand.self, LoadCommand.self, OverheadCommand.self, MergeCommand.self, DoctorCommand.self, DecodeCommand.self]
+                      ProxyCommand.self, ServeCommand.self, RateLimitServerCommand.self, LoadCommand.self, OverheadCommand.self, MergeCommand.self, DoctorCommand.self, DecodeCommand.self]
     )
 }

@@ -149,13 +149,19 @@ public struct GlobalRateLimitConfiguration: Sendable, Hashable {
     public var timeout: Duration
     /// Refuse requests when the service fails or does not answer in time (else let them pass).
     public var denyOnFailure: Bool
+    /// The rate-limit service, as the MetaRouter names it: `host:port`, or an Istio cluster
+    /// name (`outbound|8081||ratelimit.default.svc.cluster.local`). The socket driver connects
+    /// to it (`mplab proxy --rate-limit-service` overrides it); the core never reads it.
+    public var service: String?
 
-    public init(match: [AttributeCondition] = [], domain: String, descriptors: [Descriptor], timeout: Duration = .milliseconds(20), denyOnFailure: Bool = false) {
+    public init(match: [AttributeCondition] = [], domain: String, descriptors: [Descriptor], timeout: Duration = .milliseconds(20),
+                denyOnFailure: Bool = false, service: String? = nil) {
         self.match = match
         self.domain = domain
         self.descriptors = descriptors
         self.timeout = timeout
         self.denyOnFailure = denyOnFailure
+        self.service = service
     }
 }
 

@@ -53,7 +53,7 @@ extension ProxyCore {
                 nextRateLimitCall += 1
                 rateLimitCalls[call] = (key, denyOnFailure)
                 schedule(.rateLimitTimeout(call), at: now + timeout)
-                service.shouldRateLimit(call, domain: domain, descriptors: descriptors)
+                service.shouldRateLimit(call, domain: domain, descriptors: descriptors, timeout: timeout)
                 return
             }
         }

@@ -65,7 +65,10 @@ public protocol DownstreamTransport: AnyObject {
 /// ``ProxyCore/globalRateLimitAnswered(_:_:)``. A call not answered by its timeout is failed by
 /// the core, and a late answer is ignored.
 public protocol GlobalRateLimitService: AnyObject {
-    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue])
+    /// Asks about `call`, one descriptor of `descriptors` in `domain`. The answer is awaited
+    /// for `timeout` (a service can pass it on as the call's deadline). Answering from inside
+    /// this call is not allowed: the answer must come later.
+    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue], timeout: Duration)
 }
 
 /// What the global rate-limit service said.

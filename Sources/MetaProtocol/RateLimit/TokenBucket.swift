@@ -42,11 +42,20 @@ public struct TokenBucket: Sendable {
     }
 
     /// Takes a token if there is one.
-    public mutating func tryTake(now: Timestamp) -> Bool {
+    public mutating func tryTake(now: Timestamp) -> Bool { tryTake(1, now: now) }
+
+    /// Takes `count` tokens if there are that many; takes none otherwise.
+    public mutating func tryTake(_ count: Int, now: Timestamp) -> Bool {
         refill(now: now)
-        guard tokens > 0 else { return false }
-        tokens -= 1
+        guard tokens >= count else { return false }
+        tokens -= count
         return true
+    }
+
+    /// How long until the next fill, seen at `now`.
+    public func untilNextFill(now: Timestamp) -> Duration {
+        let elapsed = now.nanoseconds - start.nanoseconds
+        return .nanoseconds(interval - elapsed % interval)
     }
 
     /// Applies the fills due by `now`.

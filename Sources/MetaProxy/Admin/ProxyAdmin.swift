@@ -14,10 +14,14 @@ import NIOHTTP1
 public struct ProxyAdmin: Sendable {
     public let listeners: [ManagedProxy]
     public let memoryReport: @Sendable () -> String
+    /// The rate-limit services the listeners ask, whose clients' counters `/stats` shows.
+    public let rateLimitServices: RateLimitServices?
 
-    public init(listeners: [ManagedProxy], memoryReport: @escaping @Sendable () -> String = { "no allocator statistics in this process\n" }) {
+    public init(listeners: [ManagedProxy], memoryReport: @escaping @Sendable () -> String = { "no allocator statistics in this process\n" },
+                rateLimitServices: RateLimitServices? = nil) {
         self.listeners = listeners
         self.memoryReport = memoryReport
+        self.rateLimitServices = rateLimitServices
     }
 
     public func respond(_ request: AdminRequest) async -> AdminResponse {
@@ -69,6 +73,9 @@ public struct ProxyAdmin: Sendable {
                        ("timeouts", core.timeouts), ("per_try_timeouts", core.perTryTimeouts), ("heartbeats", core.heartbeats),
                        ("upstream_connects", core.upstreamConnects), ("upstream_connect_failures", core.upstreamConnectFailures),
                        ("upstream_resets", core.upstreamResets), ("configuration_swaps", core.configurationSwaps),
+                       ("global_ratelimit_over_limit", core.globalRateLimitOverLimit), ("global_ratelimit_errors", core.globalRateLimitErrors),
+                       ("global_ratelimit_timeouts", core.globalRateLimitTimeouts),
+                       ("global_ratelimit_failed_open", core.globalRateLimitFailedOpen),
                        ("conserved", core.isConserved)]
             let replies = LocalReplyError.Kind.allCases.map { "\"\($0)\": \(core.localReplies[Int($0.rawValue)])" }.joined(separator: ", ")
             fields += [("downstream_accepted", runtime.downstreamAccepted), ("downstream_active", runtime.downstreamActive),
@@ -78,7 +85,11 @@ public struct ProxyAdmin: Sendable {
             let body = fields.map { "\"\($0.0)\": \(Self.json($0.1))" }.joined(separator: ", ")
             entries.append("  {\(body), \"local_replies\": {\(replies)}}")
         }
-        return "{\"listeners\": [\n\(entries.joined(separator: ",\n"))\n]}\n"
+        let services = (rateLimitServices?.counters ?? []).map { service in
+            let body = [("address", service.address as Any)] + service.counters.named.map { ($0.0, $0.1 as Any) }
+            return "  {" + body.map { "\"\($0.0)\": \(Self.json($0.1))" }.joined(separator: ", ") + "}"
+        }
+        return "{\"listeners\": [\n\(entries.joined(separator: ",\n"))\n], \"rate_limit_services\": [\n\(services.joined(separator: ",\n"))\n]}\n"
     }
 
     private static func json(_ value: Any) -> String {

@@ -1,6 +1,7 @@
 import MetaProtocol
 import NIOCore
 import NIOPosix
+import RateLimitService
 
 /// A ``ProxyCore`` on real sockets: the core confined to one event loop (the core loop), and the
 /// seams the core acts through — a monotonic clock and loop timers, client connections, upstream
@@ -17,7 +18,7 @@ import NIOPosix
 /// Everything here is used on the core's loop only; the properties touched for every frame skip
 /// Swift's dynamic exclusivity check (`@exclusivity(unchecked)`), which costs about as much as
 /// the work it guards, as the core's own do.
-final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unchecked Sendable {
+final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, GlobalRateLimitService, @unchecked Sendable {
     let loop: EventLoop
     let group: EventLoopGroup
     let codecType: any MetaCodec.Type
@@ -56,7 +57,15 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
     @exclusivity(unchecked) private(set) var unflushedThisRound: [ConnectionSession] = []
     private var roundFlushScheduled = false
 
-    init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings, accessLog: AccessLogSink?) {
+    /// The rate-limit services of the process, and the client of the one the configuration in
+    /// force names (nil: none, and calls under a global limit follow its failure mode).
+    let rateLimitServices: RateLimitServices?
+    var rateLimitClient: RateLimitServiceClient?
+
+    init(configuration: CompiledConfiguration, codecType: any MetaCodec.Type, group: EventLoopGroup, settings: ProxySettings,
+         accessLog: AccessLogSink?, rateLimitServices: RateLimitServices? = nil) {
+        self.rateLimitServices = rateLimitServices
+        rateLimitClient = rateLimitServices?.client(for: configuration.source)
         self.group = group
         loop = group.next()
         unflushed.reserveCapacity(64)
@@ -66,7 +75,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
         encoder = codecType.init()
         origin = NIODeadline.now().uptimeNanoseconds
         configurationPermitsCutThrough = Self.permitsCutThrough(configuration)
-        core = ProxyCore(configuration: configuration, clock: self, upstream: self, downstream: self, accessLog: accessLog,
+        core = ProxyCore(configuration: configuration, clock: self, upstream: self, downstream: self, rateLimitService: self, accessLog: accessLog,
                          seed: settings.seed ?? UInt64.random(in: 1...UInt64.max))
         if let timeout = settings.downstreamIdleTimeout {
             let period = TimeAmount.nanoseconds(max(1, timeout.nanoseconds / Int64(Self.idleSweepsPerTimeout)))
@@ -289,6 +298,28 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, @unc
 
     /// Client connections open now.
     var downstreamChannels: [Channel] { downstreams.sortedEntries.map(\.value.clientChannel) }
+
+    // MARK: global rate limit
+
+    /// Asks the configuration's rate-limit service; the answer comes back on the core's loop.
+    /// No answer is given from inside the call (the core is mid-way through the request's
+    /// filters), even when the client refuses it at once.
+    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue], timeout: Duration) {
+        let loop = loop
+        guard let client = rateLimitClient else {
+            loop.execute { [self] in
+                core?.globalRateLimitAnswered(call, .error)
+                flushPending()
+            }
+            return
+        }
+        client.ask(domain: domain, entries: descriptors, timeout: timeout) { [self] decision in
+            loop.execute {
+                self.core?.globalRateLimitAnswered(call, decision)
+                self.flushPending()
+            }
+        }
+    }
 
     // MARK: upstream
 

@@ -23,7 +23,8 @@ public actor ManagedProxy {
     /// Loads `files` (manifests), and starts a listener on `host:port` for the protocol they
     /// name (or `protocolName`).
     public static func start(files: [(name: String, text: String)], protocolName: String? = nil, host: String, port: Int,
-                             group: EventLoopGroup, settings: ProxySettings = ProxySettings(), accessLog: AccessLogSink? = nil) async throws -> ManagedProxy {
+                             group: EventLoopGroup, settings: ProxySettings = ProxySettings(), accessLog: AccessLogSink? = nil,
+                             rateLimitServices: RateLimitServices? = nil) async throws -> ManagedProxy {
         let loaded = try ConfigurationLoader.load(files, protocolName: protocolName)
         let name = loaded.configuration.protocolName
         guard let codec = CodecRegistry.codecTypes.first(where: { $0.protocolName == name }) else {
@@ -31,7 +32,7 @@ public actor ManagedProxy {
         }
         let compiled = try loaded.compile(capabilities: codec.capabilities)
         let server = try await ProxyServer.start(configuration: compiled, codec: codec, host: host, port: port, group: group,
-                                                 settings: settings, accessLog: accessLog)
+                                                 settings: settings, accessLog: accessLog, rateLimitServices: rateLimitServices)
         return ManagedProxy(server: server, protocolName: name, files: files)
     }
 

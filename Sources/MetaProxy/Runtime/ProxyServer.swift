@@ -34,9 +34,13 @@ public final class ProxyServer: Sendable {
     }
 
     /// Starts a proxy for `codec`'s protocol serving `configuration`, listening on `host:port`.
+    /// Global rate limits ask the services of `rateLimitServices` (without it, every call under
+    /// one follows the limit's failure mode).
     public static func start(configuration: CompiledConfiguration, codec: any MetaCodec.Type, host: String, port: Int,
-                             group: EventLoopGroup, settings: ProxySettings = ProxySettings(), accessLog: AccessLogSink? = nil) async throws -> ProxyServer {
-        let runtime = CoreRuntime(configuration: configuration, codecType: codec, group: group, settings: settings, accessLog: accessLog)
+                             group: EventLoopGroup, settings: ProxySettings = ProxySettings(), accessLog: AccessLogSink? = nil,
+                             rateLimitServices: RateLimitServices? = nil) async throws -> ProxyServer {
+        let runtime = CoreRuntime(configuration: configuration, codecType: codec, group: group, settings: settings, accessLog: accessLog,
+                                  rateLimitServices: rateLimitServices)
         // Accepting on the core's loop puts every client connection there.
         let listener = try await ServerBootstrap(group: runtime.loop)
             .serverChannelOption(.backlog, value: 1024)
@@ -74,6 +78,7 @@ public final class ProxyServer: Sendable {
     public func apply(_ configuration: CompiledConfiguration) async {
         await withCore {
             $0.configurationPermitsCutThrough = CoreRuntime.permitsCutThrough(configuration)
+            $0.rateLimitClient = $0.rateLimitServices?.client(for: configuration.source)
             $0.core!.apply(configuration)
         }
     }

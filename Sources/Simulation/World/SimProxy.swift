@@ -94,7 +94,7 @@ final class SimProxy: CoreClock, UpstreamTransport, DownstreamTransport, GlobalR
 
     func sendHeartbeatReply(to heartbeat: Message, downstream: DownstreamID) {}
 
-    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue]) {
+    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue], timeout: Duration) {
         world.askRateLimitService(proxy: index, call: call.rawValue, domain: domain, descriptors: descriptors)
     }
 }

@@ -299,7 +299,7 @@ struct MetaRouterManifest {
             case "domain": config.domain = r.string(value, p) ?? ""
             case "requestTimeout": config.timeout = r.duration(value, p) ?? config.timeout
             case "denyOnFail": config.denyOnFailure = r.bool(value, p) ?? false
-            case "rateLimitService": _ = r.string(value, p)  // the driver connects to the service
+            case "rateLimitService": config.service = r.string(value, p)
             case "descriptors":
                 for (i, d) in r.list(value, p).enumerated() {
                     var property: String?, descriptorKey: String?

@@ -79,6 +79,13 @@ struct ProxyCommand: AsyncParsableCommand {
                                valueName: "from=host:port"))
     var upstreamAddresses: [String] = []
 
+    @Option(help: ArgumentHelp("Ask this rate-limit service (Envoy's gRPC API) for every listener's global rate limit, whatever its MetaRouter's rateLimitService names.",
+                               valueName: "host:port"))
+    var rateLimitService: String?
+
+    @Option(help: ArgumentHelp("Calls to a rate-limit service in flight at most; more fail at once and follow the limit's failure mode.", valueName: "calls"))
+    var rateLimitMaxPending = 1024
+
     @Option(help: .hidden) var injectDelayUs = 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -90,6 +97,10 @@ struct ProxyCommand: AsyncParsableCommand {
         for a in upstreamAddresses where a.split(separator: "=").count != 2 {
             throw ValidationError("--upstream-address \(a): expected FROM=host:port")
         }
+        if let service = rateLimitService, RateLimitServices.hostAndPort(service) == nil {
+            throw ValidationError("--rate-limit-service \(service): expected host:port")
+        }
+        if rateLimitMaxPending < 1 { throw ValidationError("--rate-limit-max-pending must be at least 1") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
     }
 
@@ -141,18 +152,20 @@ struct ProxyCommand: AsyncParsableCommand {
         let log = try accessLog.map { try FileAccessLog(path: $0) }
         var listeners: [ManagedProxy] = []
         var baseline: [[String?]] = []
+        let rateLimitServices = RateLimitServices(override: rateLimitService, addresses: settings.upstreamAddresses, maxInFlight: rateLimitMaxPending)
         for spec in specs {
             guard let (host, port) = splitHostAndPort(spec.address, listening: true) else { throw ValidationError("\(spec.address): expected host:port") }
             // What the watcher compares with is taken before the files are read: an edit in
             // between is reloaded once more, never missed.
             baseline.append(ConfigurationWatcher.stamps(spec.files))
             let files = try spec.files.map { path in (name: path, text: try String(contentsOfFile: path, encoding: .utf8)) }
-            let listener = try await ManagedProxy.start(files: files, host: host, port: port, group: group, settings: settings, accessLog: log)
+            let listener = try await ManagedProxy.start(files: files, host: host, port: port, group: group, settings: settings, accessLog: log,
+                                                        rateLimitServices: rateLimitServices)
             logger.info("listening", metadata: ["protocol": "\(listener.protocolName)", "address": "\(listener.server.localAddress.hostAndPort)", "files": "\(spec.files.joined(separator: ","))"])
             listeners.append(listener)
         }
         guard let (adminHost, adminPort) = splitHostAndPort(admin, listening: true) else { throw ValidationError("--admin \(admin): expected host:port") }
-        let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() })
+        let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() }, rateLimitServices: rateLimitServices)
         let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group) { await endpoints.respond($0) }
         logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)"])
 
@@ -173,6 +186,7 @@ struct ProxyCommand: AsyncParsableCommand {
         var unfinished = 0
         for listener in listeners { unfinished += await listener.server.shutdown() }
         if unfinished > 0 { logger.warning("drain timeout passed with requests in progress", metadata: ["requests": "\(unfinished)"]) }
+        await rateLimitServices.shutdown()
         if let result {
             let (s, atto) = (ContinuousClock.now - uptime).components
             let seconds = Double(s) + Double(atto) / 1e18

@@ -72,7 +72,7 @@ final class TestDriver: CoreClock, UpstreamTransport, DownstreamTransport, Globa
 
     func sendHeartbeatReply(to heartbeat: Message, downstream: DownstreamID) { heartbeatReplies.append(heartbeat) }
 
-    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue]) {
+    func shouldRateLimit(_ call: RateLimitCallID, domain: String, descriptors: [KeyValue], timeout: Duration) {
         rateLimitCalls.append((call, domain, descriptors))
     }
 
