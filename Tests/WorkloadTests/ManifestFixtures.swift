@@ -70,6 +70,8 @@ enum ManifestFixtures {
             outlierDetection:
               consecutive5xxErrors: 7
               consecutiveGatewayErrors: 3
+              splitExternalLocalOriginErrors: true
+              consecutiveLocalOriginFailures: 4
               interval: 5s
               baseEjectionTime: 1m
               maxEjectionPercent: 30

@@ -43,6 +43,7 @@ struct ManifestLoadingTests {
         let od = try #require(cluster.outlierDetection)
         #expect(od.consecutiveErrors == 7)
         #expect(od.consecutiveGatewayFailures == 3 && od.enforcingConsecutiveGatewayFailures == 100)
+        #expect(od.splitExternalLocalOriginErrors && od.consecutiveLocalOriginFailures == 4)
         #expect(od.interval == .seconds(5) && od.baseEjectionTime == .seconds(60) && od.maxEjectionPercent == 30)
         #expect(od.enforcingSuccessRate == 0, "as in Istio, success-rate ejection is off unless asked for")
         #expect(loaded.warnings.contains { $0.contains("spec.trafficPolicy.tls: accepted but not used") })

@@ -52,6 +52,11 @@ public protocol MetaCodec: Sendable {
 
     /// The reply to a heartbeat, for protocols that have heartbeats.
     func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer
+
+    /// What a server of the protocol sends its clients when it begins to shut down, telling
+    /// them to send no new requests on the connection (Dubbo's READONLY event); nil for
+    /// protocols that have no such notice.
+    func encodeDrainNotice() -> ByteBuffer?
 }
 
 extension MetaCodec {
@@ -66,6 +71,10 @@ extension MetaCodec {
     public func encodeHeartbeatReply(to heartbeat: Message) throws(CodecError) -> ByteBuffer {
         throw CodecError(protocolName: Self.protocolName, offset: 0, reason: .unsupported("heartbeats"))
     }
+
+    /// Most protocols have no drain notice: their clients learn of a drain when the
+    /// connection closes.
+    public func encodeDrainNotice() -> ByteBuffer? { nil }
 
     /// Encodes an unmutated message.
     public func encode(_ message: Message) throws(CodecError) -> EncodedFrame {

@@ -277,6 +277,7 @@ private struct Validator {
             percentage(od.maxEjectionPercent, path: "\(p).maxEjectionPercent")
             if let n = od.consecutiveErrors, n < 1 { fail("\(p).consecutive5xxErrors", "at least 1") }
             if let n = od.consecutiveGatewayFailures, n < 1 { fail("\(p).consecutiveGatewayErrors", "at least 1") }
+            if let n = od.consecutiveLocalOriginFailures, n < 1 { fail("\(p).consecutiveLocalOriginFailures", "at least 1") }
             for (name, value) in [("enforcingConsecutive5xx", od.enforcingConsecutiveErrors), ("enforcingConsecutiveGatewayFailure", od.enforcingConsecutiveGatewayFailures),
                                   ("enforcingSuccessRate", od.enforcingSuccessRate), ("enforcingFailurePercentage", od.enforcingFailurePercentage)] {
                 percentage(Double(value), path: "\(p).\(name)")

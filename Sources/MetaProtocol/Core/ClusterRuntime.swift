@@ -130,8 +130,18 @@ struct UpstreamConnection {
 
     var isClogged: Bool { unanswered >= Self.maxUnanswered }
 
+    /// Requests riding on it that ran out of their route timeout since it last delivered an
+    /// answer (any answer, late ones too).
+    var timeoutsSinceAnswer = 0
+    /// Retired as silent: it takes no new request and closes once nothing on it is awaited.
+    var retiring = false
+
+    /// Request timeouts in a row, with nothing read in between, that retire a connection (see
+    /// ``ProxyCore/retireIfSilent(_:)``).
+    static let maxTimeoutsWithoutAnswer = 3
+
     /// Whether it can take one more request now.
-    var canTakeRequest: Bool { state == .ready && !isClogged && (multiplexed || inFlight.isEmpty) }
+    var canTakeRequest: Bool { state == .ready && !isClogged && !retiring && (multiplexed || inFlight.isEmpty) }
 
     /// What an upstream id stands for.
     enum InFlight {

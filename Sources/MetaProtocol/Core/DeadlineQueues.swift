@@ -101,7 +101,9 @@ extension ProxyCore {
             switch deadlines[q].kind {
             case .request:
                 counters.timeouts += 1
+                let silent = requestTimedOutOnTheWire(head)
                 finishLocally(head, LocalReplyError(.timeout, message: "request timeout"))
+                if let silent { retireIfSilent(silent) }
             case .tryTimeout:
                 counters.perTryTimeouts += 1
                 tryFailed(head, .perTryTimeout)

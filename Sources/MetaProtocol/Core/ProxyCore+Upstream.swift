@@ -135,7 +135,7 @@ extension ProxyCore {
                     $0.inFlight.set(upstreamID, .abandoned)
                     $0.unanswered += 1
                 }
-                closeIfClogged(id)
+                closeIfDone(id)
             } else {
                 // A connection that carries one request at a time would stay busy until the
                 // abandoned answer came, if ever: close it instead.
@@ -207,7 +207,7 @@ extension ProxyCore {
                 tryFailed(key, failure)
             }
         }
-        if case .connectFailure = failure { recordOutcome(cluster, connection.host, .gatewayFailure) }
+        if case .connectFailure = failure { recordOutcome(cluster, connection.host, .localOriginFailure) }
         let host = connection.host
         guard cluster.pools[host].pendingCount > 0 else { return }
         // Requests still wait for this host. After a close, connections are opened for them as
@@ -241,7 +241,10 @@ extension ProxyCore {
             counters.unexpectedUpstreamFrames += 1
             return
         }
-        guard let entry = connections.withValue(id.rawValue, { $0.inFlight.remove(message.requestID) }) ?? nil else {
+        guard let entry = connections.withValue(id.rawValue, { connection in
+            connection.timeoutsSinceAnswer = 0
+            return connection.inFlight.remove(message.requestID)
+        }) ?? nil else {
             counters.unknownResponses += 1
             return
         }
@@ -264,14 +267,17 @@ extension ProxyCore {
         } else if !multiplexed {
             drainPending(cluster, host)
         } else {
-            closeIfClogged(id)
+            closeIfDone(id)
         }
     }
 
-    /// Closes connection `id` once it is clogged and every entry left on it is unanswered.
-    func closeIfClogged(_ id: UpstreamConnectionID) {
-        guard connections.withValue(id.rawValue, { $0.isClogged && $0.inFlight.count == $0.unanswered }) == true else { return }
-        counters.upstreamConnectionsClogged += 1
+    /// Closes connection `id` once it is clogged or retired and every entry left on it is
+    /// unanswered: nothing on it is awaited any more.
+    func closeIfDone(_ id: UpstreamConnectionID) {
+        guard let retiring = connections.withValue(id.rawValue, { c in
+            (c.isClogged || c.retiring) && c.inFlight.count == c.unanswered ? c.retiring : nil
+        }) ?? nil else { return }
+        if !retiring { counters.upstreamConnectionsClogged += 1 }
         upstream.close(id)
         connectionGone(id, failure: .reset)
     }
@@ -312,19 +318,51 @@ extension ProxyCore {
     func tryFailed(_ key: SlabKey, _ failure: TryFailure) {
         stopDeadline(key, .tryTimeout)
         guard let record = requests[key], let cluster = record.cluster else { return }
-        let wasOnWire = record.connection != nil
+        let connection = record.connection
         endTry(record)
         if record.holds.contains(.retry) {
             record.holds.remove(.retry)
             cluster.breaker.release(.retries)
         }
-        if wasOnWire {
+        if connection != nil {
             cluster.stats.hosts[record.host].error += 1
-            if case .perTryTimeout = failure { recordOutcome(cluster, record.host, .gatewayFailure) }
-            if case .reset = failure { recordOutcome(cluster, record.host, .gatewayFailure) }
+            if case .perTryTimeout = failure { recordOutcome(cluster, record.host, .localOriginFailure) }
+            if case .reset = failure { recordOutcome(cluster, record.host, .localOriginFailure) }
         }
         if let condition = failure.retryCondition, retryIfAllowed(key, condition) { return }
         finishLocally(key, failure.localReply)
+    }
+
+    /// A try on the wire ran out of the request's time: the host's local-origin failure (as
+    /// Envoy counts an upstream timeout), and one more request its connection never answered.
+    /// Returns the connection, for ``retireIfSilent(_:)`` once the request is finished.
+    func requestTimedOutOnTheWire(_ key: SlabKey) -> UpstreamConnectionID? {
+        guard let record = requests[key], record.phase == .inFlight, let cluster = record.cluster, let id = record.connection else { return nil }
+        recordOutcome(cluster, record.host, .localOriginFailure)
+        connections.withValue(id.rawValue) { $0.timeoutsSinceAnswer += 1 }
+        return id
+    }
+
+    /// Retires connection `id` once ``UpstreamConnection/maxTimeoutsWithoutAnswer`` requests on
+    /// it in a row ran out of their route timeout with nothing at all read from it in between: a
+    /// connection that died quietly (a host gone without a FIN, a middlebox that dropped it)
+    /// would otherwise keep taking requests, each waiting out its whole timeout. (Per-try
+    /// timeouts do not count: a slow host that answers late is not a dead connection.)
+    ///
+    /// Retired, it takes no new request — the next ones get a fresh connection — and closes
+    /// once nothing on it is awaited any more: the tries still riding on it keep their own
+    /// deadlines and retries, rather than failing as a reset the host never sent.
+    func retireIfSilent(_ id: UpstreamConnectionID) {
+        guard let (cluster, host) = connections.withValue(id.rawValue, { c in
+            c.timeoutsSinceAnswer >= UpstreamConnection.maxTimeoutsWithoutAnswer && !c.retiring ? (c.cluster, c.host) : nil
+        }) ?? nil else { return }
+        counters.upstreamConnectionsSilent += 1
+        connections.withValue(id.rawValue) { $0.retiring = true }
+        cluster.pools[host].connections.removeAll { $0 == id }
+        if cluster.pools[host].pendingCount > 0, poolMayGrow(cluster, host, waiting: cluster.pools[host].pendingCount), cluster.breaker.tryTake(.connections) {
+            openConnection(cluster, host)
+        }
+        closeIfDone(id)
     }
 
     /// Schedules a retry if the route's policy covers `condition`, retries remain, and the
@@ -377,6 +415,6 @@ extension ProxyCore {
         }
         counters.mirrorsSent += 1
         upstream.send(message, mutation: requestMutation, on: id)
-        closeIfClogged(id)
+        closeIfDone(id)
     }
 }

@@ -198,6 +198,14 @@ public final class ProxyCore {
         }
     }
 
+    /// Answers every request in progress with `error` (oneway ones are just finished): how a
+    /// drain that runs out of time ends, so that closing the connections afterwards drops
+    /// nothing a client is waiting for.
+    public func finishAllLocally(_ error: LocalReplyError) {
+        readClock()
+        for key in requests.keys { finishLocally(key, error) }
+    }
+
     // MARK: global rate limit
 
     /// The rate-limit service's answer to `call`. Answers after the call's timeout are ignored.

@@ -31,6 +31,16 @@ public struct OutlierDetectionPolicy: Sendable, Hashable {
     public var failurePercentageRequestVolume: Int
     /// Envoy's default is 0: detected and counted, not enforced.
     public var enforcingFailurePercentage: Int
+    /// Whether failures of the proxy's own making — a connect that fails, a connection reset,
+    /// a request that times out on the wire — are kept apart from the host's answers (Envoy's
+    /// `split_external_local_origin_errors`). Off (Envoy's default), they count as gateway
+    /// failures, towards both consecutive counts; on, only towards
+    /// ``consecutiveLocalOriginFailures``, and the host's own errors only towards the others.
+    public var splitExternalLocalOriginErrors: Bool
+    /// Consecutive local-origin failures that eject, when they are split off; nil turns the
+    /// check off.
+    public var consecutiveLocalOriginFailures: Int?
+    public var enforcingConsecutiveLocalOriginFailures: Int
 
     public init(consecutiveErrors: Int? = 5, enforcingConsecutiveErrors: Int = 100,
                 consecutiveGatewayFailures: Int? = 5, enforcingConsecutiveGatewayFailures: Int = 0,
@@ -38,7 +48,8 @@ public struct OutlierDetectionPolicy: Sendable, Hashable {
                 maxEjectionPercent: Double = 10,
                 successRateMinimumHosts: Int = 5, successRateRequestVolume: Int = 100, successRateStdevFactor: Double = 1.9, enforcingSuccessRate: Int = 100,
                 failurePercentageThreshold: Double = 85, failurePercentageMinimumHosts: Int = 5, failurePercentageRequestVolume: Int = 50,
-                enforcingFailurePercentage: Int = 0) {
+                enforcingFailurePercentage: Int = 0, splitExternalLocalOriginErrors: Bool = false,
+                consecutiveLocalOriginFailures: Int? = 5, enforcingConsecutiveLocalOriginFailures: Int = 100) {
         self.consecutiveErrors = consecutiveErrors
         self.enforcingConsecutiveErrors = enforcingConsecutiveErrors
         self.consecutiveGatewayFailures = consecutiveGatewayFailures
@@ -55,6 +66,9 @@ public struct OutlierDetectionPolicy: Sendable, Hashable {
         self.failurePercentageMinimumHosts = failurePercentageMinimumHosts
         self.failurePercentageRequestVolume = failurePercentageRequestVolume
         self.enforcingFailurePercentage = enforcingFailurePercentage
+        self.splitExternalLocalOriginErrors = splitExternalLocalOriginErrors
+        self.consecutiveLocalOriginFailures = consecutiveLocalOriginFailures
+        self.enforcingConsecutiveLocalOriginFailures = enforcingConsecutiveLocalOriginFailures
     }
 }
 
@@ -64,9 +78,12 @@ public enum UpstreamOutcome: Sendable, Hashable {
     case success
     /// The host failed while serving (an HTTP 500 in Envoy's terms).
     case serverError
-    /// The host could not serve at all: unavailable answer, connect failure, reset, timeout
-    /// (HTTP 502/503/504).
+    /// The host answered that it could not serve (unavailable; HTTP 502/503 in Envoy's terms).
     case gatewayFailure
+    /// The proxy could not reach or hear from the host: a connect failure, a reset, a try
+    /// that timed out on the wire (Envoy's local-origin errors). Without
+    /// ``OutlierDetectionPolicy/splitExternalLocalOriginErrors`` it counts as a gateway failure.
+    case localOriginFailure
 
     /// The outcome a response with `status` stands for.
     public init(_ status: ResponseStatus) {
@@ -86,13 +103,14 @@ public enum UpstreamOutcome: Sendable, Hashable {
 public struct OutlierDetector: Sendable {
     /// Why a host was ejected.
     public enum EjectionReason: Int, Sendable, CaseIterable, CustomStringConvertible {
-        case consecutiveErrors, consecutiveGatewayFailures, successRate, failurePercentage
+        case consecutiveErrors, consecutiveGatewayFailures, successRate, failurePercentage, consecutiveLocalOriginFailures
         public var description: String {
             switch self {
             case .consecutiveErrors: "consecutive_5xx"
             case .consecutiveGatewayFailures: "consecutive_gateway_failure"
             case .successRate: "success_rate"
             case .failurePercentage: "failure_percentage"
+            case .consecutiveLocalOriginFailures: "consecutive_local_origin_failure"
             }
         }
     }
@@ -100,6 +118,7 @@ public struct OutlierDetector: Sendable {
     private struct Host: Sendable {
         var consecutiveErrors = 0
         var consecutiveGatewayFailures = 0
+        var consecutiveLocalOriginFailures = 0
         var ejectedAt: Timestamp?
         var ejectTimeBackoff: Int64 = 0
         var intervalTotal = 0
@@ -112,9 +131,9 @@ public struct OutlierDetector: Sendable {
     /// When the next sweep is due.
     public private(set) var nextSweep: Timestamp
     /// Ejections detected, by reason (whether enforced or not).
-    public private(set) var detected: [Int] = [0, 0, 0, 0]
+    public private(set) var detected = [Int](repeating: 0, count: EjectionReason.allCases.count)
     /// Ejections carried out, by reason.
-    public private(set) var enforced: [Int] = [0, 0, 0, 0]
+    public private(set) var enforced = [Int](repeating: 0, count: EjectionReason.allCases.count)
     /// Ejections skipped because the maximum ejection percent was reached.
     public private(set) var overflow = 0
     public private(set) var ejectedCount = 0
@@ -140,22 +159,35 @@ public struct OutlierDetector: Sendable {
     /// Records how a try at `host` ended. Returns true if it ejected the host.
     public mutating func record(_ outcome: UpstreamOutcome, host: Int, now: Timestamp, random: inout SeededRandom) -> Bool {
         var h = hosts[host]
-        h.intervalTotal += 1
+        let split = policy.splitExternalLocalOriginErrors
+        let outcome = outcome == .localOriginFailure && !split ? .gatewayFailure : outcome
+        // Split off, local-origin failures feed neither the interval's rates nor the host's
+        // own streaks; any answer is a local-origin success.
+        if outcome != .localOriginFailure { h.intervalTotal += 1 }
         switch outcome {
         case .success:
             h.consecutiveErrors = 0
             h.consecutiveGatewayFailures = 0
+            h.consecutiveLocalOriginFailures = 0
         case .serverError:
             h.intervalFailures += 1
             h.consecutiveGatewayFailures = 0
             h.consecutiveErrors += 1
+            h.consecutiveLocalOriginFailures = 0
         case .gatewayFailure:
             h.intervalFailures += 1
             h.consecutiveErrors += 1
             h.consecutiveGatewayFailures += 1
+            if split { h.consecutiveLocalOriginFailures = 0 }
+        case .localOriginFailure:
+            h.consecutiveLocalOriginFailures += 1
         }
         hosts[host] = h
         guard h.ejectedAt == nil else { return false }
+        if split, let limit = policy.consecutiveLocalOriginFailures, h.consecutiveLocalOriginFailures >= limit {
+            hosts[host].consecutiveLocalOriginFailures = 0
+            return detect(host, reason: .consecutiveLocalOriginFailures, now: now, random: &random)
+        }
         // A streak reaching its threshold is detected, and its count starts again whether the
         // ejection is enforced or not (as Envoy does): a streak that goes on is detected again
         // every `limit` failures. Gateway failures are checked first, being the more specific
@@ -245,6 +277,7 @@ public struct OutlierDetector: Sendable {
         case .consecutiveGatewayFailures: enforcing = policy.enforcingConsecutiveGatewayFailures
         case .successRate: enforcing = policy.enforcingSuccessRate
         case .failurePercentage: enforcing = policy.enforcingFailurePercentage
+        case .consecutiveLocalOriginFailures: enforcing = policy.enforcingConsecutiveLocalOriginFailures
         }
         guard enforcing > 0, enforcing >= 100 || Int(random.next(below: 100)) < enforcing else { return false }
         let percentAfter = 100 * Double(ejectedCount + 1) / Double(hosts.count)

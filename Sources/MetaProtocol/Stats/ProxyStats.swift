@@ -44,6 +44,8 @@ public struct CoreCounters: Sendable, Hashable {
     public var upstreamResets = 0
     /// Upstream connections closed because too many of their requests went unanswered.
     public var upstreamConnectionsClogged = 0
+    /// Upstream connections closed after tries on them timed out in a row with nothing read.
+    public var upstreamConnectionsSilent = 0
     public var configurationSwaps = 0
     /// Upstream responses the driver could not write to the client (answered with a local
     /// reply or dropped instead, and counted as such).

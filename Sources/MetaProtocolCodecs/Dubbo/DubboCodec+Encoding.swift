@@ -153,6 +153,18 @@ extension DubboCodec {
         return out
     }
 
+    /// The READONLY event a Dubbo provider sends every consumer connection as it shuts down: a
+    /// one-way event request whose body is the string "R". A consumer marks the provider
+    /// read-only and sends its new calls elsewhere, while calls in flight are still answered.
+    public func encodeDrainNotice() -> ByteBuffer? {
+        var out = ByteBufferAllocator().buffer(capacity: DubboWire.headerSize + 2)
+        writeHeader(flags: DubboWire.flagRequest | DubboWire.flagEvent | DubboWire.hessian2, status: 0, requestID: 0, into: &out)
+        let start = out.writerIndex
+        Hessian2Writer.writeString(DubboWire.readOnlyEvent, into: &out)
+        out.setInteger(Int32(out.writerIndex - start), at: out.readerIndex + DubboWire.bodyLengthOffset)
+        return out
+    }
+
     /// Writes a header with a zero body length, to be patched once the body is written.
     private func writeHeader(flags: UInt8, status: UInt8, requestID: UInt64, into out: inout ByteBuffer) {
         out.writeInteger(DubboWire.magic)

@@ -14,6 +14,8 @@ enum DubboWire {
     static let flagRequest: UInt8 = 0x80
     static let flagTwoWay: UInt8 = 0x40
     static let flagEvent: UInt8 = 0x20
+    /// The body of the event a provider sends as it shuts down (Dubbo's `READONLY_EVENT`).
+    static let readOnlyEvent = "R"
     static let serializationMask: UInt8 = 0x1f
     /// The only serialization the codec reads: Hessian 2.
     static let hessian2: UInt8 = 2

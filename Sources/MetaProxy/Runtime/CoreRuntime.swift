@@ -2,6 +2,9 @@ import MetaProtocol
 import NIOCore
 import NIOPosix
 import RateLimitService
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A ``ProxyCore`` on real sockets: the core confined to one event loop (the core loop), and the
 /// seams the core acts through — a monotonic clock and loop timers, client connections, upstream
@@ -296,6 +299,16 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
         write(reply, to: session)
     }
 
+    /// Tells every client connection the proxy is going away, in the protocol's own words where
+    /// it has them (Dubbo's READONLY event): such clients send their new calls elsewhere.
+    /// Returns the connections told.
+    func sendDrainNotice() -> Int {
+        guard let notice = encoder.encodeDrainNotice() else { return 0 }
+        let sessions = downstreams.sortedEntries
+        for (_, session) in sessions { write(notice, to: session) }
+        return sessions.count
+    }
+
     /// Client connections open now.
     var downstreamChannels: [Channel] { downstreams.sortedEntries.map(\.value.clientChannel) }
 
@@ -332,9 +345,21 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
             return
         }
         // On the core's loop, as the client connections are: no frame changes threads.
-        let bootstrap = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: .init(low: settings.writeBufferLowWatermark, high: settings.writeBufferHighWatermark))
+        if let keepalive = settings.upstreamKeepalive {
+            // A host that vanished without a FIN is found by the kernel's probes even on a
+            // connection with nothing in flight (route timeouts only see busy ones).
+            bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
+            #if os(Linux)
+            bootstrap = bootstrap
+                .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)), value: keepalive.idleSeconds)
+                .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)), value: keepalive.intervalSeconds)
+                .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPCNT)), value: keepalive.probes)
+            #endif
+        }
+        bootstrap = bootstrap
             // The core's own connect timeout decides; this only bounds the socket attempt.
             .connectTimeout(.seconds(30))
             .channelInitializer { [self, codecType] channel in

@@ -149,6 +149,9 @@ public final class ProxyServer: Sendable {
         await withCore { ($0.loop, $0.downstreamChannels.map(\.eventLoop), $0.upstreamChannels.map(\.eventLoop)) }
     }
 
+    /// The upstream connections open now, for tests that read their socket options.
+    func upstreamChannels() async -> [Channel] { await withCore { $0.upstreamChannels } }
+
     /// A weak reference to the core, for tests that check it is freed with the server.
     func weakCore() async -> WeakCore { await withCore { WeakCore($0.core) } }
 
@@ -158,18 +161,27 @@ public final class ProxyServer: Sendable {
         init(_ core: ProxyCore?) { self.core = core }
     }
 
-    /// Stops accepting, waits up to the drain timeout for requests in progress, then closes
-    /// every connection. Returns the requests still in progress when it gave up (0 when all
-    /// finished).
+    /// Stops accepting, tells the clients (where the protocol has a way: Dubbo's READONLY
+    /// event), waits up to the drain timeout for requests in progress — those arriving on open
+    /// connections meanwhile are served too — then answers what is left with a local error
+    /// reply and closes every connection once the replies are written. Returns the requests
+    /// still in progress at the deadline (0 when all finished).
     @discardableResult
     public func shutdown() async -> Int {
         try? await listener.close()
+        await withCore { _ = $0.sendDrainNotice() }
         let deadline = ContinuousClock.now + runtime.settings.drainTimeout
         var active = await activeRequests()
         while active > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
             active = await activeRequests()
         }
+        if active > 0 {
+            await withCore { $0.core?.finishAllLocally(LocalReplyError(.unspecified, message: "proxy shutting down: drain timeout")) }
+        }
+        let downstream = await withCore { $0.downstreamChannels }
+        // An empty write completes after every write before it: the replies are out.
+        for channel in downstream { try? await channel.writeAndFlush(ByteBuffer()).get() }
         let channels = await withCore { $0.downstreamChannels + $0.upstreamChannels }
         for channel in channels { try? await channel.close() }
         if let accessLog {

@@ -26,6 +26,8 @@ public struct ProxySettings: Sendable, Hashable {
     /// arrives (cut-through), where the protocol and the configuration allow it; nil buffers
     /// every frame whole.
     public var cutThroughThreshold: Int? = 16 << 10
+    /// TCP keepalive on upstream connections; nil leaves it off.
+    public var upstreamKeepalive: TCPKeepalive? = TCPKeepalive()
 
     public init(maxDownstreamConnections: Int = 10_000, downstreamIdleTimeout: Duration? = .seconds(300),
                 writeBufferHighWatermark: Int = 1 << 20, writeBufferLowWatermark: Int = 256 << 10,
@@ -36,5 +38,20 @@ public struct ProxySettings: Sendable, Hashable {
         self.writeBufferLowWatermark = writeBufferLowWatermark
         self.drainTimeout = drainTimeout
         self.seed = seed
+    }
+}
+
+/// TCP keepalive probes (Istio's `connectionPool.tcp.tcpKeepalive`): after `idleSeconds` with
+/// nothing received, a probe every `intervalSeconds`; `probes` unanswered ones close the
+/// connection (its requests fail as a reset, which outlier detection counts). The defaults
+/// find a vanished host in about 90 s; Linux's own wait two hours before the first probe.
+public struct TCPKeepalive: Sendable, Hashable {
+    public var idleSeconds: Int
+    public var intervalSeconds: Int
+    public var probes: Int
+    public init(idleSeconds: Int = 60, intervalSeconds: Int = 10, probes: Int = 3) {
+        self.idleSeconds = idleSeconds
+        self.intervalSeconds = intervalSeconds
+        self.probes = probes
     }
 }

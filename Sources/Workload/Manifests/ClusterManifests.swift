@@ -136,7 +136,8 @@ enum ClusterManifests {
     }
 
     /// Istio's outlier detection: `consecutive5xxErrors` (default 5), `consecutiveGatewayErrors`
-    /// (enforced when set), `interval`, `baseEjectionTime`, `maxEjectionPercent`, and
+    /// (enforced when set), `splitExternalLocalOriginErrors` with `consecutiveLocalOriginFailures`
+    /// (default 5), `interval`, `baseEjectionTime`, `maxEjectionPercent`, and
     /// `minHealthPercent` as the panic threshold. As in Istio, success-rate ejection is off
     /// unless MetaProxyLab's own `successRate` block turns it on.
     private static func readOutlierDetection(_ node: Node, _ mp: String, _ path: String, _ cluster: inout ClusterConfiguration, _ r: inout ManifestReader) {
@@ -144,8 +145,9 @@ enum ClusterManifests {
         r.locate(p, node)
         var od = OutlierDetectionPolicy(consecutiveGatewayFailures: nil, enforcingSuccessRate: 0)
         let known = ["consecutive5xxErrors", "consecutiveErrors", "consecutiveGatewayErrors", "interval", "baseEjectionTime", "maxEjectionTime",
-                     "maxEjectionPercent", "minHealthPercent", "successRate", "failurePercentage"]
-        for (key, value) in r.fields(node, mp, known: known, ignored: ["splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"]) {
+                     "maxEjectionPercent", "minHealthPercent", "successRate", "failurePercentage",
+                     "splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"]
+        for (key, value) in r.fields(node, mp, known: known) {
             let kp = "\(mp).\(key)"
             switch key {
             case "consecutive5xxErrors", "consecutiveErrors":
@@ -157,6 +159,12 @@ enum ClusterManifests {
                 let n = r.int(value, kp) ?? 0
                 od.consecutiveGatewayFailures = n == 0 ? nil : n
                 od.enforcingConsecutiveGatewayFailures = 100
+            case "splitExternalLocalOriginErrors":
+                od.splitExternalLocalOriginErrors = r.bool(value, kp) ?? false
+            case "consecutiveLocalOriginFailures":
+                r.locate("\(p).consecutiveLocalOriginFailures", value)
+                let n = r.int(value, kp) ?? 5
+                od.consecutiveLocalOriginFailures = n == 0 ? nil : n
             case "interval":
                 r.locate("\(p).interval", value)
                 od.interval = r.duration(value, kp) ?? od.interval

@@ -86,6 +86,10 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Calls to a rate-limit service in flight at most; more fail at once and follow the limit's failure mode.", valueName: "calls"))
     var rateLimitMaxPending = 1024
 
+    @Option(help: ArgumentHelp("TCP keepalive on upstream connections: seconds idle before the first probe, seconds between probes, probes before the connection is dropped; or off.",
+                               valueName: "idle,interval,probes"))
+    var upstreamKeepalive = "60,10,3"
+
     @Option(help: .hidden) var injectDelayUs = 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -99,6 +103,9 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         if let service = rateLimitService, RateLimitServices.hostAndPort(service) == nil {
             throw ValidationError("--rate-limit-service \(service): expected host:port")
+        }
+        if upstreamKeepalive != "off", Self.keepalive(upstreamKeepalive) == nil {
+            throw ValidationError("--upstream-keepalive \(upstreamKeepalive): expected idle,interval,probes (three positive whole numbers, such as 60,10,3) or off")
         }
         if rateLimitMaxPending < 1 { throw ValidationError("--rate-limit-max-pending must be at least 1") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
@@ -124,6 +131,7 @@ struct ProxyCommand: AsyncParsableCommand {
         var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
                                      drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
         if injectDelayUs > 0 { settings.injectedDelay = .microseconds(injectDelayUs) }
+        settings.upstreamKeepalive = Self.keepalive(upstreamKeepalive)
         if cutThrough == "off" {
             settings.cutThroughThreshold = nil
         } else {
@@ -142,6 +150,13 @@ struct ProxyCommand: AsyncParsableCommand {
         try await serve(specs, group: group, settings: settings, logger: logger)
         try await group.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// `idle,interval,probes` as keepalive settings (nil for anything else, `off` included).
+    static func keepalive(_ text: String) -> TCPKeepalive? {
+        let parts = text.split(separator: ",").compactMap { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }), text.split(separator: ",").count == 3 else { return nil }
+        return TCPKeepalive(idleSeconds: parts[0], intervalSeconds: parts[1], probes: parts[2])
     }
 
     /// Runs the listeners and the admin endpoint until a signal, drains them, and writes the

@@ -106,10 +106,23 @@ final class TestClient: @unchecked Sendable {
         channel.read()
     }
 
+    /// Frames that answered no call (a server's notices), in arrival order; touched only on the
+    /// channel's loop.
+    fileprivate var unsolicited: [Message] = []
+
+    /// The frames received so far that answered no call.
+    func unsolicitedFrames() async throws -> [Message] {
+        try await channel.eventLoop.submit { self.unsolicited }.get()
+    }
+
     fileprivate func answered(_ message: Message) {
         // Thrift ids are 32 bits: match on the low half when the full id is not waiting.
         let key = waiting[message.requestID] != nil ? message.requestID : waiting.keys.first { UInt32(truncatingIfNeeded: $0) == UInt32(truncatingIfNeeded: message.requestID) }
-        if let key { waiting.removeValue(forKey: key)?.resume(returning: message) }
+        if let key {
+            waiting.removeValue(forKey: key)?.resume(returning: message)
+        } else {
+            unsolicited.append(message)
+        }
     }
 
     fileprivate func closed() {
