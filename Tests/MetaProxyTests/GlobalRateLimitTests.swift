@@ -63,6 +63,16 @@ struct GlobalRateLimitTests {
 
     static func succeeded(_ answers: [Message]) -> Int { answers.filter { $0.status?.isSuccess == true }.count }
 
+    /// Checks that the proxy answered everything, and stops what a test started.
+    static func finish(_ client: TestClient, _ proxy: ProxyServer, _ services: RateLimitServices, _ servers: SyntheticServer, _ service: Service) async {
+        await client.close()
+        #expect(await Fixtures.conserved(proxy))
+        await proxy.shutdown()
+        await services.shutdown()
+        await servers.stop()
+        await service.stop()
+    }
+
     @Test func twoProxiesShareTheServicesLimitWhileEachKeepsItsOwnLocalLimit() async throws {
         let service = try await Service.start(Self.rules(perHour: 20))
         let servers = try await SyntheticServer.start(protocolName: "livepacket", ports: [0], behaviour: .instant, group: Fixtures.group)
@@ -136,12 +146,7 @@ struct GlobalRateLimitTests {
         let before = service.server.counters.requests
         #expect(Self.succeeded(try await client.calls(5, concurrency: 1) { _ in Self.limited }) == 5)
         #expect(service.server.counters.requests == before + 5)
-        await client.close()
-        #expect(await Fixtures.conserved(proxy))
-        await proxy.shutdown()
-        await services.shutdown()
-        await servers.stop()
-        await service.stop()
+        await Self.finish(client, proxy, services, servers, service)
     }
 
     @Test func aStalledServiceHoldsOnlyTheCallsItCoversAndOnlyUpToTheBound() async throws {
@@ -166,11 +171,6 @@ struct GlobalRateLimitTests {
 
         service.server.release()
         for task in covered { #expect(try await task.value?.status?.isSuccess == true) }
-        await client.close()
-        #expect(await Fixtures.conserved(proxy))
-        await proxy.shutdown()
-        await services.shutdown()
-        await servers.stop()
-        await service.stop()
+        await Self.finish(client, proxy, services, servers, service)
     }
 }

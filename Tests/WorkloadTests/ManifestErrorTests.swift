@@ -59,6 +59,9 @@ struct ManifestErrorTests {
 
     @Test(arguments: [
         ("weight: -5", "routes[0].route[0].weight: weight -5 is negative"),
+        ("weight: 9223372036854775807", "routes[0].route[0].weight: weight 9223372036854775807 is above 4294967295"),
+        ("timeout: 2562048h", "routes[0].timeout: expected a duration such as 30s, 100ms or 1m30s, not \"2562048h\""),
+        ("timeout: 400000h", "routes[0].timeout: 1440000000.0 seconds is longer than a year"),
         ("timeout: 0s", "routes[0].timeout: 0.0 seconds must be positive"),
         ("retries: { attempts: 11 }", "routes[0].retries.attempts: 11 retries: allowed 0 to 10"),
         ("mirrors: [{ destination: { host: svc }, percentage: 120 }]", "routes[0].mirrors[0].percentage: 120.0 is not a percentage (0 to 100)"),
@@ -77,6 +80,10 @@ struct ManifestErrorTests {
 
     @Test(arguments: [
         ("loadBalancer: { consistentHash: { maglev: { tableSize: 65536 } } }", "clusters[0].loadBalancer.maglev.tableSize: 65536 is not a prime"),
+        ("loadBalancer: { consistentHash: { maglev: { tableSize: 9223372036854775783 } } }",
+         "clusters[0].loadBalancer.maglev.tableSize: 9223372036854775783 is above 5000011 (Envoy's largest)"),
+        ("loadBalancer: { leastRequest: { choiceCount: 1000000000 } }", "clusters[0].loadBalancer.leastRequest.choiceCount: choice count 1000000000: allowed 2 to 100"),
+        ("outlierDetection: { baseEjectionTime: 1000000h }", "clusters[0].outlierDetection.baseEjectionTime: 3600000000.0 seconds is longer than a year"),
         ("loadBalancer: { simple: PASSTHROUGH }", "PASSTHROUGH is not a balancer MetaProxyLab has"),
         ("connectionPool: { tcp: { maxConnections: -1 } }", "clusters[0].connectionPool.maxConnections: -1 is negative"),
         ("connectionPool: { tcp: { maxConnections: many } }", "expected an integer, not \"many\""),

@@ -49,6 +49,9 @@ public struct ClusterConfiguration: Sendable, Hashable {
     /// Connections per host when multiplexing.
     public var connectionsPerHost: Int
     public var outlierDetection: OutlierDetectionPolicy?
+    /// An upstream connection with nothing in flight for this long is closed (Istio's
+    /// `connectionPool.tcp.idleTimeout`); nil keeps idle connections open.
+    public var idleTimeout: Duration? = nil
 
     public init(name: String, hosts: [HostConfiguration], subsets: [SubsetConfiguration] = [], loadBalancer: LoadBalancerPolicy = .roundRobin,
                 localityWeights: [String: UInt32]? = nil, panicThresholdPercent: Double = 50, overprovisioningFactor: Int = 140,

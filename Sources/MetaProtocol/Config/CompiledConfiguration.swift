@@ -135,6 +135,8 @@ private struct Validator {
 
     mutating func positive(_ d: Duration, path: String) {
         if d <= .zero { fail(path, "\(d) must be positive") }
+        // Beyond a year, deadlines added to the clock could overflow; no policy means that.
+        if d > Self.maxDuration { fail(path, "\(d) is longer than a year") }
     }
 
     mutating func matchers(_ conditions: [AttributeCondition], path: String) -> AttributeMatch {
@@ -202,7 +204,9 @@ private struct Validator {
         var destinations: [(DestinationTarget, Int)] = []
         for (i, d) in r.destinations.enumerated() {
             if d.weight < 0 { fail("\(path).route[\(i)].weight", "weight \(d.weight) is negative") }
-            destinations.append((target(d, path: "\(path).route[\(i)].destination", clusters: clusters, names: names), max(0, d.weight)))
+            // Bounded so that no sum of weights can overflow.
+            if d.weight > Self.maxWeight { fail("\(path).route[\(i)].weight", "weight \(d.weight) is above \(Self.maxWeight)") }
+            destinations.append((target(d, path: "\(path).route[\(i)].destination", clusters: clusters, names: names), min(max(0, d.weight), Self.maxWeight)))
         }
         let total = destinations.reduce(0) { $0 + $1.1 }
         if !r.destinations.isEmpty && total == 0 { fail("\(path).route", "destination weights add up to 0") }
@@ -249,13 +253,18 @@ private struct Validator {
         }
         switch c.loadBalancer {
         case .leastRequest(let choices, let bias):
-            if choices < 2 { fail("\(path).loadBalancer.leastRequest.choiceCount", "choice count \(choices): at least 2") }
+            if choices < 2 || choices > 100 { fail("\(path).loadBalancer.leastRequest.choiceCount", "choice count \(choices): allowed 2 to 100") }
             if bias < 0 { fail("\(path).loadBalancer.leastRequest.activeRequestBias", "bias must not be negative") }
         case .ringHash(let minimum, let maximum):
             if minimum < 1 || minimum > maximum { fail("\(path).loadBalancer.ringHash", "ring size bounds \(minimum)…\(maximum) are not a range") }
             if maximum > 8 * 1024 * 1024 { fail("\(path).loadBalancer.ringHash.maximumRingSize", "at most 8M entries") }
         case .maglev(let size):
-            if size < 2 || !Self.isPrime(size) { fail("\(path).loadBalancer.maglev.tableSize", "\(size) is not a prime") }
+            // Bounded first: the table is allocated whole, and testing a huge number for primality takes minutes.
+            if size > Self.maxMaglevTableSize {
+                fail("\(path).loadBalancer.maglev.tableSize", "\(size) is above \(Self.maxMaglevTableSize) (Envoy's largest)")
+            } else if size < 2 || !Self.isPrime(size) {
+                fail("\(path).loadBalancer.maglev.tableSize", "\(size) is not a prime")
+            }
         case .roundRobin, .random: break
         }
         percentage(c.panicThresholdPercent, path: "\(path).panicThreshold")
@@ -269,11 +278,13 @@ private struct Validator {
             if budget.minRetryConcurrency < 0 { fail("\(path).connectionPool.retryBudget.minRetryConcurrency", "negative") }
         }
         positive(c.connectTimeout, path: "\(path).connectionPool.connectTimeout")
+        if let idle = c.idleTimeout { positive(idle, path: "\(path).connectionPool.idleTimeout") }
         if c.connectionsPerHost < 1 { fail("\(path).connectionPool.connectionsPerHost", "at least 1") }
         if let od = c.outlierDetection {
             let p = "\(path).outlierDetection"
             positive(od.interval, path: "\(p).interval")
             positive(od.baseEjectionTime, path: "\(p).baseEjectionTime")
+            if od.maxEjectionTime > Self.maxDuration { fail("\(p).maxEjectionTime", "\(od.maxEjectionTime) is longer than a year") }
             percentage(od.maxEjectionPercent, path: "\(p).maxEjectionPercent")
             if let n = od.consecutiveErrors, n < 1 { fail("\(p).consecutive5xxErrors", "at least 1") }
             if let n = od.consecutiveGatewayFailures, n < 1 { fail("\(p).consecutiveGatewayErrors", "at least 1") }
@@ -315,6 +326,12 @@ private struct Validator {
         guard errors.count == errorsBefore else { return nil }
         return CompiledGlobalRateLimit(match: match, configuration: g)
     }
+
+    /// A route's largest destination weight (Istio's are 32-bit).
+    static let maxWeight = Int(UInt32.max)
+    static let maxMaglevTableSize = 5_000_011
+    /// The longest timeout, interval or ejection time a configuration may set.
+    static let maxDuration = Duration.seconds(365 * 86_400)
 
     static func isPrime(_ n: Int) -> Bool {
         guard n >= 2 else { return false }

@@ -135,6 +135,8 @@ struct UpstreamConnection {
     var timeoutsSinceAnswer = 0
     /// Retired as silent: it takes no new request and closes once nothing on it is awaited.
     var retiring = false
+    /// When it was last connected, written to or read from (for the idle timeout).
+    var lastActiveAt = Timestamp.zero
 
     /// Request timeouts in a row, with nothing read in between, that retire a connection (see
     /// ``ProxyCore/retireIfSilent(_:)``).

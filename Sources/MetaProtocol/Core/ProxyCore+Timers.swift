@@ -44,6 +44,28 @@ extension ProxyCore {
             guard let cluster = clusters.first(where: { $0.serial == serial }), cluster.outlier != nil else { return }
             if cluster.outlier!.sweep(now: now, random: &random) { cluster.healthChanged() }
             schedule(.outlierSweep(serial), at: cluster.outlier!.nextSweep)
+        case .idleSweep(let serial):
+            guard let cluster = clusters.first(where: { $0.serial == serial }), let idle = cluster.compiled.configuration.idleTimeout else { return }
+            closeIdleConnections(cluster, idleFor: idle)
+            schedule(.idleSweep(serial), at: now + Self.idleSweepPeriod(idle))
+        }
+    }
+
+    /// Sweeps per idle timeout: an idle connection closes between 1 and 1.25 timeouts after its
+    /// last request, one timer per cluster rather than one per connection.
+    static func idleSweepPeriod(_ idle: Duration) -> Duration { max(.milliseconds(1), idle / 4) }
+
+    /// Closes `cluster`'s connections that carried nothing for `idle`, in pool order.
+    func closeIdleConnections(_ cluster: ClusterRuntime, idleFor idle: Duration) {
+        for host in cluster.pools.indices where cluster.pools[host].pendingCount == 0 {
+            let due = cluster.pools[host].connections.filter { id in
+                connections.withValue(id.rawValue) { $0.state == .ready && $0.inFlight.isEmpty && now - $0.lastActiveAt >= idle } == true
+            }
+            for id in due {
+                counters.upstreamConnectionsIdleClosed += 1
+                upstream.close(id)
+                connectionGone(id, failure: .reset)
+            }
         }
     }
 }

@@ -88,6 +88,7 @@ extension ProxyCore {
         else { return }
         var message = record.exchange.request
         message.requestID = upstreamID
+        connections.withValue(id.rawValue) { $0.lastActiveAt = now }
         if record.holds.contains(.pending) {
             record.holds.remove(.pending)
             cluster.breaker.release(.pendingRequests)
@@ -153,7 +154,10 @@ extension ProxyCore {
     public func upstreamConnected(_ id: UpstreamConnectionID) {
         readClock()
         guard let (cluster, host, state) = connections[id.rawValue].map({ ($0.cluster, $0.host, $0.state) }), state == .connecting else { return }
-        connections.withValue(id.rawValue) { $0.state = .ready }
+        connections.withValue(id.rawValue) {
+            $0.state = .ready
+            $0.lastActiveAt = now
+        }
         drainPending(cluster, host)
     }
 
@@ -243,6 +247,7 @@ extension ProxyCore {
         }
         guard let entry = connections.withValue(id.rawValue, { connection in
             connection.timeoutsSinceAnswer = 0
+            connection.lastActiveAt = now
             return connection.inFlight.remove(message.requestID)
         }) ?? nil else {
             counters.unknownResponses += 1
@@ -407,6 +412,7 @@ extension ProxyCore {
         guard let upstreamID = connections.withValue(id.rawValue, { $0.allocateRequestID(bits: bits) }) else { return }
         var message = exchange.request
         message.requestID = upstreamID
+        connections.withValue(id.rawValue) { $0.lastActiveAt = now }
         if message.type != .oneway {
             connections.withValue(id.rawValue) {
                 $0.inFlight.set(upstreamID, .mirror)

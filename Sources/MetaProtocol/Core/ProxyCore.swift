@@ -114,6 +114,7 @@ public final class ProxyCore {
             runtime.stats.id = clusterStatsByID.count
             clusterStatsByID.append(runtime.stats)
             if let detector = runtime.outlier { schedule(.outlierSweep(runtime.serial), at: detector.nextSweep) }
+            if let idle = compiled.configuration.idleTimeout { schedule(.idleSweep(runtime.serial), at: now + Self.idleSweepPeriod(idle)) }
             return runtime
         }
         // Runtimes the new configuration does not keep: their idle connections close now, the

@@ -133,4 +133,6 @@ enum TimerEvent: Sendable {
     case rateLimitTimeout(RateLimitCallID)
     case connectTimeout(UpstreamConnectionID)
     case outlierSweep(Int)
+    /// A cluster's idle upstream connections may be due to close (by cluster serial).
+    case idleSweep(Int)
 }

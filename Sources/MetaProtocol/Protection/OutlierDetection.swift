@@ -213,7 +213,8 @@ public struct OutlierDetector: Sendable {
         let cap = max(base, policy.maxEjectionTime.nanoseconds)
         for i in hosts.indices {
             if let ejectedAt = hosts[i].ejectedAt {
-                if min(base * hosts[i].ejectTimeBackoff, cap) <= now.nanoseconds - ejectedAt.nanoseconds {
+                let (product, overflow) = base.multipliedReportingOverflow(by: hosts[i].ejectTimeBackoff)
+                if (overflow ? cap : min(product, cap)) <= now.nanoseconds - ejectedAt.nanoseconds {
                     hosts[i].ejectedAt = nil
                     hosts[i].consecutiveErrors = 0
                     hosts[i].consecutiveGatewayFailures = 0
@@ -288,7 +289,9 @@ public struct OutlierDetector: Sendable {
         // The backoff grows with each ejection until base × backoff passes the cap by a base: a
         // host ejected again and again stays at the cap without the count running away.
         let base = policy.baseEjectionTime.nanoseconds
-        if hosts[host].ejectTimeBackoff * base < max(base, policy.maxEjectionTime.nanoseconds) + base {
+        let (limit, limitOverflows) = max(base, policy.maxEjectionTime.nanoseconds).addingReportingOverflow(base)
+        let (reached, reachedOverflows) = hosts[host].ejectTimeBackoff.multipliedReportingOverflow(by: base)
+        if !reachedOverflows && (limitOverflows || reached < limit) {
             hosts[host].ejectTimeBackoff += 1
         }
         hosts[host].ejectedAt = now

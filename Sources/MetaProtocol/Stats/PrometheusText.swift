@@ -36,17 +36,22 @@ public struct PrometheusText {
         sample("\(name)_count", labels, Double(h.count))
     }
 
+    /// A label value in Prometheus's text format: backslash, quote and line feed escaped.
+    /// Scalar by scalar, not by `Character`: a quote followed by a combining mark, or "\r\n",
+    /// is one Character that matches none of the cases, and would pass through unescaped,
+    /// ending the label early or breaking the line. (A carriage return may stand unescaped:
+    /// the format escapes only those three, and a parser refuses any other escape.)
     static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(c)
+        var out = String.UnicodeScalarView()
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\"": out.append(contentsOf: "\\\"".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     static func format(_ v: Double) -> String {

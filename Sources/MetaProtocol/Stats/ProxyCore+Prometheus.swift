@@ -42,6 +42,7 @@ extension ProxyCore {
         counter("mplab_upstream_resets_total", "Upstream connections lost with requests in flight.", c.upstreamResets)
         counter("mplab_upstream_connections_clogged_total", "Upstream connections retired because too many of their requests went unanswered.", c.upstreamConnectionsClogged)
         counter("mplab_upstream_connections_silent_total", "Upstream connections closed after tries on them timed out in a row with nothing read.", c.upstreamConnectionsSilent)
+        counter("mplab_upstream_connections_idle_closed_total", "Upstream connections closed after carrying nothing for the cluster's idle timeout.", c.upstreamConnectionsIdleClosed)
         counter("mplab_configuration_swaps_total", "Configurations applied after the first.", c.configurationSwaps)
 
         if let limiter = localRateLimiter {

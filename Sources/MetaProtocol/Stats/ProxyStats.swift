@@ -46,6 +46,8 @@ public struct CoreCounters: Sendable, Hashable {
     public var upstreamConnectionsClogged = 0
     /// Upstream connections closed after tries on them timed out in a row with nothing read.
     public var upstreamConnectionsSilent = 0
+    /// Upstream connections closed after carrying nothing for the cluster's idle timeout.
+    public var upstreamConnectionsIdleClosed = 0
     public var configurationSwaps = 0
     /// Upstream responses the driver could not write to the client (answered with a local
     /// reply or dropped instead, and counted as such).

@@ -38,7 +38,8 @@ extension CoreCounters {
         ("unexpected_upstream_frames", \.unexpectedUpstreamFrames), ("unexpected_downstream_frames", \.unexpectedDownstreamFrames),
         ("upstream_connects", \.upstreamConnects), ("upstream_connect_failures", \.upstreamConnectFailures),
         ("upstream_connect_timeouts", \.upstreamConnectTimeouts), ("upstream_resets", \.upstreamResets),
-        ("upstream_connections_clogged", \.upstreamConnectionsClogged), ("upstream_connections_silent", \.upstreamConnectionsSilent), ("configuration_swaps", \.configurationSwaps),
+        ("upstream_connections_clogged", \.upstreamConnectionsClogged), ("upstream_connections_silent", \.upstreamConnectionsSilent),
+        ("upstream_connections_idle_closed", \.upstreamConnectionsIdleClosed), ("configuration_swaps", \.configurationSwaps),
         ("undelivered_responses", \.undeliveredResponses),
     ] }
     static let localReplyPrefix = "local_reply."

@@ -96,10 +96,11 @@ enum ClusterManifests {
             let kp = "\(mp).\(key)"
             switch key {
             case "tcp":
-                for (k, v) in r.fields(value, kp, known: ["maxConnections", "connectTimeout"], ignored: ["tcpKeepalive", "maxConnectionDuration", "idleTimeout"]) {
+                for (k, v) in r.fields(value, kp, known: ["maxConnections", "connectTimeout", "idleTimeout"], ignored: ["tcpKeepalive", "maxConnectionDuration"]) {
                     r.locate("\(p).\(k)", v)
                     if k == "maxConnections" { cluster.circuitBreaker.maxConnections = r.int(v, "\(kp).\(k)") ?? 1024 }
                     if k == "connectTimeout" { cluster.connectTimeout = r.duration(v, "\(kp).\(k)") ?? cluster.connectTimeout }
+                    if k == "idleTimeout" { cluster.idleTimeout = r.duration(v, "\(kp).\(k)") }
                 }
             case "http":
                 for (k, v) in r.fields(value, kp, known: ["http1MaxPendingRequests", "http2MaxRequests", "maxRetries"],

@@ -171,6 +171,8 @@ struct ManifestReader {
             rest = rest.dropFirst(unitText.count)
             total += value * unit.1
         }
+        // Beyond about 292 years the nanoseconds do not fit.
+        guard total.isFinite, total < Double(Int64.max) else { return nil }
         return .nanoseconds(Int64(total.rounded()))
     }
 }

@@ -87,4 +87,27 @@ struct UpstreamHealthTests {
         #expect(d.closed.count == 1, "the third in a row since the answer retires it")
         #expect(d.core.counters.isConserved)
     }
+
+    @Test func aConnectionIdleForTheClustersIdleTimeoutIsClosed() throws {
+        var cluster = Configs.cluster("svc", hosts: 1)
+        cluster.idleTimeout = .seconds(10)
+        let route = RouteConfiguration(name: "all", destinations: [RouteDestination(cluster: "svc")], timeout: .seconds(60))
+        let d = try TestDriver.make(Configs.single(route: route, cluster: cluster))
+        d.request([], id: 1)
+        d.answer(0)
+        let first = d.sent[0].connection
+        d.advance(to: 9.9)
+        #expect(d.closed.isEmpty)
+        // Busy again at 9.9 s: idle from then on, not from the first answer.
+        d.request([], id: 2)
+        d.advance(to: 12.6)
+        #expect(d.closed.isEmpty, "a request in flight keeps it open past the timeout")
+        d.answer(1)
+        d.advance(to: 12.6 + 12.5)
+        #expect(d.closed == [first], "closed between 1 and 1.25 timeouts after its last answer")
+        #expect(d.core.counters.upstreamConnectionsIdleClosed == 1)
+        d.request([], id: 3)
+        #expect(d.sent.last?.connection != first)
+        #expect(d.core.counters.isConserved)
+    }
 }

@@ -56,6 +56,36 @@ struct OutlierDetectionTests {
         #expect(c.detector.enforced[OutlierDetector.EjectionReason.consecutiveErrors.rawValue] == 2)
     }
 
+    @Test func aHugeEjectionTimeSaturatesInsteadOfOverflowing() {
+        // 285 years in nanoseconds fits; twice it does not (the validation refuses more than a
+        // year, but the detector must not trap on what a Swift caller builds).
+        let huge = Duration.seconds(9_000_000_000)
+        var c = Clock(policy: OutlierDetectionPolicy(interval: .seconds(1), baseEjectionTime: huge, maxEjectionTime: huge), hosts: 2)
+        c.record(.serverError, host: 0, at: 1, times: 5)
+        #expect(c.detector.isEjected(0))
+        c.advance(to: 5)
+        #expect(c.detector.isEjected(0), "ejected for the cap, not for a wrapped-around time")
+    }
+
+    @Test func envoysDefaultCapsEjectionsAtFiveMinutes() {
+        // Envoy's defaults (base 30 s, max 300 s), sweeping every second: a host ejected again
+        // as soon as it is back stays out 30 s, 60 s, … and never more than 300 s.
+        let policy = OutlierDetectionPolicy(interval: .seconds(1))
+        #expect(policy.baseEjectionTime == .seconds(30) && policy.maxEjectionTime == .seconds(300))
+        var c = Clock(policy: policy, hosts: 2)
+        var t = 0.5
+        var lengths: [Double] = []
+        for _ in 1...12 {
+            c.record(.serverError, host: 0, at: t, times: 5)
+            #expect(c.detector.isEjected(0))
+            while c.detector.isEjected(0) { c.advance(to: Double(c.detector.nextSweep.nanoseconds) / 1e9) }
+            lengths.append(Double(c.now.nanoseconds) / 1e9 - t)
+            t = Double(c.now.nanoseconds) / 1e9 + 0.5
+        }
+        // Each ends at the first sweep after base × ejections (capped), half a second late.
+        #expect(lengths == (1...12).map { Double(min(30 * $0, 300)) + 0.5 })
+    }
+
     @Test func ejectionTimeIsCappedAtTheMaximum() {
         let policy = OutlierDetectionPolicy(interval: .seconds(1), baseEjectionTime: .seconds(30), maxEjectionTime: .seconds(100))
         var c = Clock(policy: policy, hosts: 10)
