@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -8,7 +9,16 @@ public struct AdminRequest: Sendable {
     /// The path without the query.
     public var path: String
     public var query: [String: String]
+    public var headers: HTTPHeaders
     public var body: String
+
+    public init(method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = ["Host": "127.0.0.1"], body: String = "") {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// The admin endpoint's answer.
@@ -35,30 +45,53 @@ public struct AdminResponse: Sendable {
 }
 
 /// A small HTTP/1.1 server for the admin endpoint: each request is read whole (bodies up to
-/// `maxBody` bytes) and answered by `respond`. Loopback by default: it can change the
-/// configuration.
+/// `maxBody` bytes), checked by `access` and answered by `respond`. Loopback by default: it can
+/// change the configuration. It holds at most `maxConnections` connections (more are closed at
+/// once) and closes one that has not sent a whole request within `requestTimeout` of opening or
+/// of its last answer: a client sending a byte now and then holds nothing for long.
 public final class AdminServer: Sendable {
     public let localAddress: SocketAddress
     private let channel: Channel
+    /// Connections closed at once because `maxConnections` were open.
+    public var refusedConnections: Int { refused.withLockedValue { $0 } }
+    /// Connections closed because a request did not arrive whole in time.
+    public var timedOutConnections: Int { timedOut.withLockedValue { $0 } }
+    private let refused: NIOLockedValueBox<Int>
+    private let timedOut: NIOLockedValueBox<Int>
 
-    private init(channel: Channel) {
+    private init(channel: Channel, refused: NIOLockedValueBox<Int>, timedOut: NIOLockedValueBox<Int>) {
         self.channel = channel
+        self.refused = refused
+        self.timedOut = timedOut
         localAddress = channel.localAddress!
     }
 
     public static func start(host: String = "127.0.0.1", port: Int, group: EventLoopGroup, maxBody: Int = 4 << 20,
+                             access: AdminAccess = AdminAccess(), maxConnections: Int = 64, requestTimeout: TimeAmount = .seconds(30),
                              respond: @escaping @Sendable (AdminRequest) async -> AdminResponse) async throws -> AdminServer {
+        let open = NIOLockedValueBox(0), refused = NIOLockedValueBox(0), timedOut = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let admitted = open.withLockedValue { count in
+                    guard count < maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else {
+                    refused.withLockedValue { $0 += 1 }
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(AdminHandler(maxBody: maxBody, respond: respond))
+                    try channel.pipeline.syncOperations.addHandler(AdminHandler(maxBody: maxBody, access: access, requestTimeout: requestTimeout,
+                                                                                timedOut: timedOut, respond: respond))
                 }
             }
             .bind(host: host, port: port)
             .get()
-        return AdminServer(channel: channel)
+        return AdminServer(channel: channel, refused: refused, timedOut: timedOut)
     }
 
     public func stop() async { try? await channel.close() }
@@ -69,14 +102,37 @@ private final class AdminHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let maxBody: Int
+    let access: AdminAccess
+    let requestTimeout: TimeAmount
+    let timedOut: NIOLockedValueBox<Int>
     let respond: @Sendable (AdminRequest) async -> AdminResponse
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    private var deadline: Scheduled<Void>?
 
-    init(maxBody: Int, respond: @escaping @Sendable (AdminRequest) async -> AdminResponse) {
+    init(maxBody: Int, access: AdminAccess, requestTimeout: TimeAmount, timedOut: NIOLockedValueBox<Int>,
+         respond: @escaping @Sendable (AdminRequest) async -> AdminResponse) {
         self.maxBody = maxBody
+        self.access = access
+        self.requestTimeout = requestTimeout
+        self.timedOut = timedOut
         self.respond = respond
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { armDeadline(context.channel) }
+
+    func handlerRemoved(context: ChannelHandlerContext) { deadline?.cancel() }
+
+    /// Closes the connection unless a whole request arrives within the timeout. Each answer
+    /// written re-arms it, so a kept-alive connection may wait that long between requests.
+    private func armDeadline(_ channel: Channel) {
+        deadline?.cancel()
+        let timedOut = timedOut
+        deadline = channel.eventLoop.scheduleTask(in: requestTimeout) {
+            timedOut.withLockedValue { $0 += 1 }
+            channel.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -90,6 +146,8 @@ private final class AdminHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let head else { return }
             self.head = nil
+            deadline?.cancel()
+            deadline = nil
             let keepAlive = head.isKeepAlive
             let channel = context.channel
             if tooLarge {
@@ -97,11 +155,16 @@ private final class AdminHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             let (path, query) = Self.split(head.uri)
-            let request = AdminRequest(method: head.method, path: path, query: query, body: String(buffer: body))
+            let request = AdminRequest(method: head.method, path: path, query: query, headers: head.headers, body: String(buffer: body))
+            if let refusal = access.refusal(request) {
+                Self.write(refusal, version: head.version, keepAlive: false, to: channel)
+                return
+            }
             let respond = respond
             Task {
                 let response = await respond(request)
                 Self.write(response, version: head.version, keepAlive: keepAlive, to: channel)
+                if keepAlive { channel.eventLoop.execute { self.armDeadline(channel) } }
             }
         }
     }

@@ -144,7 +144,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     func pacing() throws -> LoadPlan.Pacing {
         if closedLoop { return .closedLoop }
-        guard rate > 0 else { throw ValidationError("--rate must be above 0") }
+        guard rate > 0, rate.isFinite, rate <= 1e9 else { throw ValidationError("--rate \(rate): expected calls per second above 0, at most 1e9") }
         switch arrivals {
         case "constant": return .openLoop(.constant(rate: rate))
         case "poisson": return .openLoop(.poisson(rate: rate))
@@ -163,7 +163,7 @@ struct LoadCommand: AsyncParsableCommand {
     static func duration(_ text: String, _ option: String) throws -> Duration {
         do {
             guard case .constant(let seconds) = try Distribution(parsing: text) else { throw ValidationError("\(option) \(text): a duration, such as 10s or 500ms") }
-            return .nanoseconds(Int64((seconds * 1e9).rounded()))
+            return try OptionValues.duration(seconds: seconds, option, zeroAllowed: true)
         } catch let error as SyntaxError {
             throw ValidationError("\(option): \(error)")
         }

@@ -66,7 +66,7 @@ struct OverheadCommand: AsyncParsableCommand {
         let clone = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let source = clone.appending(path: "Benchmarks/Calibration/pingpong.c").path
         let plan = OverheadPlan(mplab: Self.executable, protocolName: protocolName, sizes: try ByteSize.parseList(sizes), rounds: rounds,
-                                roundDuration: try LoadCommand.duration(roundDuration, "--round-duration"), rate: rate, connections: connections,
+                                roundDuration: try LoadCommand.duration(roundDuration, "--round-duration"), rate: try OptionValues.number(rate, "--rate", in: 0.001...1e9), connections: connections,
                                 haproxy: !noHaproxy, calibrationSource: noCalibration || !FileManager.default.fileExists(atPath: source) ? nil : source,
                                 saturation: try LoadCommand.duration(saturation, "--saturation"),
                                 proxyDelay: try knownDelay.map { try LoadCommand.duration($0, "--known-delay") }, pin: !noPin)

@@ -43,8 +43,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .customLong("listener"), help: ArgumentHelp("Another listener and its manifest files (repeatable).", valueName: "host:port=file[,file…]"))
     var extraListeners: [String] = []
 
-    @Option(help: ArgumentHelp("The admin endpoint's address.", valueName: "host:port"))
+    @Option(help: ArgumentHelp("The admin endpoint's address (:15000 or 0.0.0.0:15000 is every interface, and needs --admin-token).", valueName: "host:port"))
     var admin = "127.0.0.1:15000"
+
+    @Option(help: ArgumentHelp("The bearer token the admin endpoint wants (Authorization: Bearer TOKEN) on every path but /healthz; @file reads it from a file, out of sight of ps. Required when --admin is not loopback.",
+                               valueName: "token|@file"))
+    var adminToken: String?
 
     @Option(help: "Event loops (threads); each listener, with its client and upstream connections, runs on one of them.")
     var eventLoops = System.coreCount
@@ -98,6 +102,9 @@ struct ProxyCommand: AsyncParsableCommand {
     func validate() throws {
         if configFiles.isEmpty && extraListeners.isEmpty { throw ValidationError("give --config FILE (and --listen), or --listener ADDRESS=FILE") }
         if eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1 (a listener that refuses every client serves nothing)") }
+        _ = try OptionValues.duration(seconds: idleTimeout, "--idle-timeout", zeroAllowed: true)
+        _ = try OptionValues.duration(seconds: drainTimeout, "--drain-timeout", zeroAllowed: true)
         for a in upstreamAddresses where a.split(separator: "=").count != 2 {
             throw ValidationError("--upstream-address \(a): expected FROM=host:port")
         }
@@ -108,6 +115,11 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--upstream-keepalive \(upstreamKeepalive): expected idle,interval,probes (three positive whole numbers, such as 60,10,3) or off")
         }
         if rateLimitMaxPending < 1 { throw ValidationError("--rate-limit-max-pending must be at least 1") }
+        guard let (adminHost, _) = splitHostAndPort(admin, listening: true) else { throw ValidationError("--admin \(admin): expected host:port") }
+        if !AdminAccess.isLoopback(adminHost) && adminToken == nil {
+            let reach = adminHost == "0.0.0.0" || adminHost == "::" ? "every interface" : adminHost
+            throw ValidationError("--admin \(admin) listens on \(reach), and the admin endpoint can swap the configuration: give --admin-token (or keep it on 127.0.0.1)")
+        }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
     }
 
@@ -128,8 +140,10 @@ struct ProxyCommand: AsyncParsableCommand {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
-        var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
-                                     drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), seed: seed ?? UInt64.random(in: 1...UInt64.max))
+        let idle = try OptionValues.duration(seconds: idleTimeout, "--idle-timeout", zeroAllowed: true)
+        var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idle > .zero ? idle : nil,
+                                     drainTimeout: try OptionValues.duration(seconds: drainTimeout, "--drain-timeout", zeroAllowed: true),
+                                     seed: seed ?? UInt64.random(in: 1...UInt64.max))
         if injectDelayUs > 0 { settings.injectedDelay = .microseconds(injectDelayUs) }
         settings.upstreamKeepalive = Self.keepalive(upstreamKeepalive)
         if cutThrough == "off" {
@@ -150,6 +164,23 @@ struct ProxyCommand: AsyncParsableCommand {
         try await serve(specs, group: group, settings: settings, logger: logger)
         try await group.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// The admin token, read from its file when given as `@file` (trailing newline dropped).
+    func adminTokenValue() throws -> String? {
+        guard let adminToken else { return nil }
+        var token = adminToken
+        if adminToken.hasPrefix("@") {
+            do {
+                token = try String(contentsOfFile: String(adminToken.dropFirst()), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw ValidationError("--admin-token \(adminToken): cannot read the file: \(error.localizedDescription)")
+            }
+        }
+        guard !token.isEmpty, token.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+            throw ValidationError("--admin-token: expected a token of printable ASCII without spaces")
+        }
+        return token
     }
 
     /// `idle,interval,probes` as keepalive settings (nil for anything else, `off` included).
@@ -173,7 +204,13 @@ struct ProxyCommand: AsyncParsableCommand {
             // What the watcher compares with is taken before the files are read: an edit in
             // between is reloaded once more, never missed.
             baseline.append(ConfigurationWatcher.stamps(spec.files))
-            let files = try spec.files.map { path in (name: path, text: try String(contentsOfFile: path, encoding: .utf8)) }
+            let files = try spec.files.map { path in
+                do {
+                    return (name: path, text: try String(contentsOfFile: path, encoding: .utf8))
+                } catch {
+                    throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+                }
+            }
             let listener = try await ManagedProxy.start(files: files, host: host, port: port, group: group, settings: settings, accessLog: log,
                                                         rateLimitServices: rateLimitServices)
             logger.info("listening", metadata: ["protocol": "\(listener.protocolName)", "address": "\(listener.server.localAddress.hostAndPort)", "files": "\(spec.files.joined(separator: ","))"])
@@ -181,8 +218,10 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         guard let (adminHost, adminPort) = splitHostAndPort(admin, listening: true) else { throw ValidationError("--admin \(admin): expected host:port") }
         let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() }, rateLimitServices: rateLimitServices)
-        let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group) { await endpoints.respond($0) }
-        logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)"])
+        let access = AdminAccess(token: try adminTokenValue(), loopbackOnly: AdminAccess.isLoopback(adminHost))
+        let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group, access: access) { await endpoints.respond($0) }
+        let reach = adminHost == "0.0.0.0" || adminHost == "::" ? "every interface" : access.loopbackOnly ? "loopback only" : adminHost
+        logger.info("admin endpoint", metadata: ["address": "\(adminServer.localAddress.hostAndPort)", "reach": "\(reach)", "token": "\(access.token == nil ? "none" : "required")"])
 
         let watched = zip(specs, listeners).map { ($0.files, $1) }
         let watcher = watch ? Task {
@@ -220,45 +259,5 @@ struct ProxyCommand: AsyncParsableCommand {
             try run.encoded().write(to: URL(fileURLWithPath: result))
             logger.info("result written", metadata: ["file": "\(result)"])
         }
-    }
-}
-
-/// Waiting for a termination signal.
-enum Signals {
-    /// Returns the first of `signals` the process receives (they no longer end it by default).
-    static func wait(for signals: [Int32]) async -> Int32 {
-        let queue = DispatchQueue(label: "mplab.signals")
-        return await withCheckedContinuation { continuation in
-            let once = Once()
-            var sources: [DispatchSourceSignal] = []
-            for s in signals {
-                signal(s, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: s, queue: queue)
-                source.setEventHandler {
-                    if once.first() { continuation.resume(returning: s) }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
-        }
-    }
-
-    private final class Once: @unchecked Sendable {
-        private var done = false
-        private let lock = NSLock()
-        func first() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            if done { return false }
-            done = true
-            return true
-        }
-    }
-
-    /// Keeps the signal sources alive for the life of the process.
-    private enum SignalSources {
-        nonisolated(unsafe) static var all: [DispatchSourceSignal] = []
-        static func keep(_ sources: [DispatchSourceSignal]) { all += sources }
     }
 }

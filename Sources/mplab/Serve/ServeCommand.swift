@@ -178,17 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         return n
     }
 
-    static func ports(_ text: String) throws -> [Int] {
-        var result: [Int] = []
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: "-").map(String.init)
-            let low = try int(bounds[0], "--ports"), high = try int(bounds.count == 2 ? bounds[1] : bounds[0], "--ports")
-            guard bounds.count <= 2, low <= high, high <= 65535 else { throw ValidationError("--ports: \"\(part)\" is not a port or a range low-high") }
-            result += Array(low...high)
-        }
-        guard !result.isEmpty else { throw ValidationError("--ports: no port") }
-        return result
-    }
+    static func ports(_ text: String) throws -> [Int] { try OptionValues.ports(text) }
 
     static func errorRate(_ text: String) throws -> ErrorRate {
         let kv = text.split(separator: "=", maxSplits: 1).map(String.init)
@@ -201,10 +191,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func phase(_ text: String) throws -> HostPhase {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let seconds = Double(parts[0]), seconds >= 0 else {
+        guard parts.count == 2, let seconds = Double(parts[0]) else {
             throw ValidationError("--phase \(text): expected seconds:key=value,… (service-time, error-rate, close)")
         }
-        var phase = HostPhase(at: .milliseconds(Int64(seconds * 1000)))
+        var phase = HostPhase(at: try OptionValues.duration(seconds: seconds, "--phase", zeroAllowed: true))
         // Split on commas that start a new key, so a distribution's own commas stay with it.
         var entries: [String] = []
         for piece in parts[1].split(separator: ",") {
