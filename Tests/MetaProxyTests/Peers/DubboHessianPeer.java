@@ -1,44 +1,70 @@
 // A Dubbo 2 consumer in Java that nobody here wrote the serialization of: the request body and
 // the answer are Caucho's Hessian 2 (Debian's libhessian-java), framed as Dubbo frames them.
 //
-//     java -cp hessian.jar:. DubboHessianPeer HOST PORT
+//     java -cp hessian.jar:. DubboHessianPeer HOST PORT [CALL…]
 //
-// Calls org.demo.Greeter:1.0.0 sayHello(String "world") and echo(byte[] {1, 2, 3}) and prints
-// what Hessian reads back from each answer: its Java type and value.
+// Makes the calls named (sayHello and echo when none is), on one connection, in order:
+//
+//     sayHello  org.demo.Greeter:1.0.0 sayHello(String "world")
+//     echo      org.demo.Greeter:1.0.0 echo(byte[] {1, 2, 3})
+//     fail      org.demo.Greeter:1.0.0 fail(String "world")
+//     nothing   org.demo.Greeter:1.0.0 nothing()
+//     missing   org.demo.Missing:1.0.0 sayHello(String "world")
+//
+// and prints a line for each answer: a value's Java type and value ("java.lang.String world",
+// "byte[] [1, 2, 3]", "null"), or "exception " and the Throwable, or "status N " and the error
+// message; then, when the answer carries attachments, " attachments " and the map. Throwables,
+// messages and maps are printed as HessianValues.describe() writes them.
 import com.caucho.hessian.io.Hessian2Input;
 import com.caucho.hessian.io.Hessian2Output;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.PrintStream;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 public class DubboHessianPeer {
     public static void main(String[] args) throws Exception {
+        PrintStream stdout = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        List<String> calls = args.length > 2 ? Arrays.asList(args).subList(2, args.length) : List.of("sayHello", "echo");
         try (Socket socket = new Socket(args[0], Integer.parseInt(args[1]))) {
-            socket.setSoTimeout(60_000);
+            socket.setSoTimeout(600_000);
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
             DataInputStream in = new DataInputStream(socket.getInputStream());
-            print(call(out, in, 1, "sayHello", "Ljava/lang/String;", "world"));
-            print(call(out, in, 2, "echo", "[B", new byte[] {1, 2, 3}));
+            long id = 1;
+            for (String name : calls) {
+                String answer;
+                switch (name) {
+                    case "sayHello": answer = call(out, in, id++, "org.demo.Greeter", "sayHello", "Ljava/lang/String;", "world"); break;
+                    case "echo": answer = call(out, in, id++, "org.demo.Greeter", "echo", "[B", new byte[] {1, 2, 3}); break;
+                    case "fail": answer = call(out, in, id++, "org.demo.Greeter", "fail", "Ljava/lang/String;", "world"); break;
+                    case "nothing": answer = call(out, in, id++, "org.demo.Greeter", "nothing", ""); break;
+                    case "missing": answer = call(out, in, id++, "org.demo.Missing", "sayHello", "Ljava/lang/String;", "world"); break;
+                    default: throw new IllegalArgumentException("no call " + name);
+                }
+                stdout.println(answer);
+            }
         }
     }
 
-    static Object call(DataOutputStream out, DataInputStream in, long id, String method, String types, Object argument) throws Exception {
+    static String call(DataOutputStream out, DataInputStream in, long id, String service, String method, String types, Object... arguments) throws Exception {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         Hessian2Output h = new Hessian2Output(body);
         h.writeString("2.0.2");
-        h.writeString("org.demo.Greeter");
+        h.writeString(service);
         h.writeString("1.0.0");
         h.writeString(method);
         h.writeString(types);
-        h.writeObject(argument);
+        for (Object argument : arguments) h.writeObject(argument);
         h.writeMapBegin(null);
         h.writeString("path");
-        h.writeString("org.demo.Greeter");
+        h.writeString(service);
         h.writeString("interface");
-        h.writeString("org.demo.Greeter");
+        h.writeString(service);
         h.writeString("version");
         h.writeString("1.0.0");
         h.writeMapEnd();
@@ -58,18 +84,25 @@ public class DubboHessianPeer {
         long answered = in.readLong();
         byte[] answer = new byte[in.readInt()];
         in.readFully(answer);
-        if (status != 20 || answered != id) throw new IllegalStateException("status " + status + " for id " + answered);
+        if (answered != id) throw new IllegalStateException("answer to id " + answered + ", not " + id);
         Hessian2Input r = new Hessian2Input(new ByteArrayInputStream(answer));
+        // An error status carries only its message, as Dubbo writes it (a Hessian string).
+        if (status != 20) return "status " + status + " " + HessianValues.describe(r.readString());
+        // Dubbo's response types: 0 exception, 1 value, 2 null, and 3 to 5 the same with attachments.
         int type = r.readInt();
-        if (type != 1 && type != 4) throw new IllegalStateException("response type " + type);
-        return r.readObject();
+        String text;
+        switch (type % 3) {
+            case 0: text = "exception " + HessianValues.describe(r.readObject()); break;
+            case 1: text = value(r.readObject()); break;
+            default: text = "null";
+        }
+        if (type >= 3) text += " attachments " + HessianValues.describe(r.readObject());
+        if (type > 5 || r.read() != -1) throw new IllegalStateException("response type " + type + " or bytes after the answer");
+        return text;
     }
 
-    static void print(Object value) {
-        if (value instanceof byte[]) {
-            System.out.println("byte[] " + Arrays.toString((byte[]) value));
-        } else {
-            System.out.println(value.getClass().getName() + " " + value);
-        }
+    static String value(Object value) {
+        if (value instanceof byte[]) return "byte[] " + Arrays.toString((byte[]) value);
+        return value.getClass().getName() + " " + value;
     }
 }
