@@ -148,16 +148,36 @@ struct Hessian2Reader {
             let lead = bytes[i]
             let width: Int
             var units = 1
+            // The smallest and largest second byte the lead allows: a character has one
+            // spelling only. Java's reader decodes overlong forms (`C1 A1` is `a`) and ignores a
+            // continuation byte's top bits, so anything else would let a name we compare differ
+            // from the name the provider reads.
+            var second: ClosedRange<UInt8> = 0x80...0xbf
             switch lead {
             case 0x00...0x7f: width = 1
-            case 0xc0...0xdf: width = 2
+            case 0xc2...0xdf: width = 2
             case 0xe0...0xef:
                 width = 3
+                if lead == 0xe0 { second = 0xa0...0xbf }
+                // ED A0…BF is a UTF-16 surrogate, which Java writes for characters outside the BMP (CESU-8).
                 if lead == 0xed, i &+ 1 < end, bytes[i &+ 1] >= 0xa0 { surrogates = true }
-            case 0xf0...0xf7: width = 4; units = 2
+            case 0xf0...0xf4:
+                width = 4; units = 2
+                if lead == 0xf0 { second = 0x90...0xbf } else if lead == 0xf4 { second = 0x80...0x8f }
+            case 0xc0, 0xc1: throw .invalid("overlong UTF-8 (lead byte 0x\(String(lead, radix: 16))) in string", at: i)
             default: throw .invalid("UTF-8 lead byte 0x\(String(lead, radix: 16)) in string", at: i)
             }
             guard end &- i >= width else { throw .truncated("string data", at: i) }
+            if width > 1 {
+                guard second.contains(bytes[i &+ 1]) else {
+                    throw .invalid("overlong or malformed UTF-8 (0x\(String(lead, radix: 16)) 0x\(String(bytes[i &+ 1], radix: 16))) in string", at: i &+ 1)
+                }
+                var k = 2
+                while k < width {
+                    guard bytes[i &+ k] & 0xc0 == 0x80 else { throw .invalid("UTF-8 continuation byte expected in string", at: i &+ k) }
+                    k &+= 1
+                }
+            }
             guard units <= remaining else { throw .invalid("surrogate pair split across string length", at: i) }
             i &+= width
             remaining &-= units

@@ -130,12 +130,44 @@ struct DubboMalformedTests {
         #expect((try? decodeAll(codec, request(body: fine)))?.first?.attributes.count == 3 + 1024)
     }
 
-    @Test func overlongUTF8InACESU8StringBecomesAReplacementCharacter() throws {
-        // Method name "\u{D800}" followed by an overlong 4-byte sequence for U+0000.
-        var body = Array(DubboFixtures.request[16..<45]) + [0x03, 0xed, 0xa0, 0x80, 0xf0, 0x80, 0x80, 0x80]
-        body += Array(DubboFixtures.request[54...])
-        let m = try #require(try decodeAll(codec, request(body: body)).first)
-        #expect(m.attributes["method"]?.string.contains("\u{FFFD}") == true)
+    /// The request fixture with its method name (frame offsets 45..<54) replaced by a string
+    /// of `units` UTF-16 units spelled `bytes`.
+    private func request(method bytes: [UInt8], units: UInt8) -> [UInt8] {
+        request(body: Array(DubboFixtures.request[16..<45]) + [units] + bytes + Array(DubboFixtures.request[54...]))
+    }
+
+    @Test func aCharacterHasOneSpellingOnly() {
+        // Each decodes as "a" (or NUL) in Java's Hessian2Input, which would let a method slip
+        // past an exact match on the name we read.
+        let refused: [(bytes: [UInt8], units: UInt8, reason: String)] = [
+            ([0xc1, 0xa1], 1, "overlong UTF-8 (lead byte 0xc1) in string"),
+            ([0xc0, 0x80], 1, "overlong UTF-8 (lead byte 0xc0) in string"),
+            ([0xe0, 0x81, 0xa1], 1, "overlong or malformed UTF-8 (0xe0 0x81) in string"),
+            ([0xf0, 0x80, 0x80, 0xa1], 2, "overlong or malformed UTF-8 (0xf0 0x80) in string"),
+            // Past U+10FFFF, and leads that start no sequence.
+            ([0xf4, 0x90, 0x80, 0x80], 2, "overlong or malformed UTF-8 (0xf4 0x90) in string"),
+            ([0xf5, 0x80, 0x80, 0x80], 2, "UTF-8 lead byte 0xf5 in string"),
+            // Java ignores a continuation byte's top bits: C1 21 would be "a" too.
+            ([0xc3, 0x21], 1, "overlong or malformed UTF-8 (0xc3 0x21) in string"),
+            ([0xe2, 0x98, 0x43], 1, "UTF-8 continuation byte expected in string"),
+        ]
+        for r in refused {
+            #expect(decodeError(codec, request(method: r.bytes, units: r.units))?.reason == .invalidValue(r.reason), "\(r.bytes)")
+        }
+    }
+
+    @Test func canonicalSpellingsStillRead() throws {
+        let read: [(bytes: [UInt8], units: UInt8, method: String)] = [
+            ([0xc3, 0xa9], 1, "é"),
+            ([0xe2, 0x98, 0x83], 1, "☃"),
+            ([0xf0, 0x9d, 0x84, 0x9e], 2, "𝄞"),  // UTF-8
+            ([0xed, 0xa0, 0xb4, 0xed, 0xb4, 0x9e], 2, "𝄞"),  // CESU-8, as Java writes it
+            ([0xed, 0xa0, 0x80, 0x61], 2, "\u{FFFD}a"),  // a lone surrogate, which a Java string may hold
+        ]
+        for r in read {
+            let m = try #require(try decodeAll(codec, request(method: r.bytes, units: r.units)).first)
+            #expect(m.attributes["method"]?.string == r.method, "\(r.bytes)")
+        }
     }
 
     @Test func hugeListCountsDoNotLoop() {
