@@ -90,12 +90,26 @@ public final class RouteStats: @unchecked Sendable {
     /// A number the core gives each route stats object, for compact keys.
     @exclusivity(unchecked) var id = 0
     @exclusivity(unchecked) public var requests = RequestStats()
-    /// Per method, in first-seen order; at most ``maxMethods`` names, then `other`.
+    /// Per method, in first-seen order. Each name is written into a dozen `/metrics` series
+    /// and kept for the process's life (across swaps), so what a client can add is bounded:
+    /// at most ``maxMethods`` names learned from traffic, none longer than
+    /// ``maxMethodNameBytes``; the rest count as `other`.
     @exclusivity(unchecked) public private(set) var methods: [(name: String, stats: RequestStats)] = []
     @exclusivity(unchecked) private var methodIndex: [UInt64: [Int]] = [:]
     /// The last method looked up: traffic mostly repeats a few methods.
     @exclusivity(unchecked) private var lastSlot = -1
+    /// Names learned from traffic (not `other` or `unknown`).
+    @exclusivity(unchecked) private(set) var learnedMethods = 0
+    /// Past ``openAdmission`` learned names, a name is learned on its second sighting: the hash
+    /// of a name seen once waits here (one per bucket, the newest wins). Names a client makes up
+    /// one per call then fill at most half the table, and a method that recurs still gets its
+    /// own series.
+    @exclusivity(unchecked) private var probation: [UInt64] = []
+    @exclusivity(unchecked) private var otherSlot = -1
     public static let maxMethods = 256
+    public static let maxMethodNameBytes = 128
+    static let openAdmission = maxMethods / 2
+    static let probationBuckets = 1024
     public static let otherMethod = "other"
 
     init(name: String) { self.name = name }
@@ -112,11 +126,26 @@ public final class RouteStats: @unchecked Sendable {
                 return i
             }
         }
-        guard methods.count < Self.maxMethods else { return slot(named: Self.otherMethod) }
+        guard method.utf8Count <= Self.maxMethodNameBytes, learnedMethods < Self.maxMethods else { return other() }
+        if learnedMethods >= Self.openAdmission {
+            if probation.isEmpty { probation = Array(repeating: 0, count: Self.probationBuckets) }
+            let bucket = Int(hash % UInt64(Self.probationBuckets))
+            guard probation[bucket] == hash else {
+                probation[bucket] = hash
+                return other()
+            }
+            probation[bucket] = 0
+        }
+        learnedMethods += 1
         methods.append((method.string, RequestStats()))
         methodIndex[hash, default: []].append(methods.count - 1)
         lastSlot = methods.count - 1
         return lastSlot
+    }
+
+    private func other() -> Int {
+        if otherSlot < 0 { otherSlot = slot(named: Self.otherMethod) }
+        return otherSlot
     }
 
     private func slot(named name: String) -> Int {
