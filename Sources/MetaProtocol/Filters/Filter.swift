@@ -149,6 +149,21 @@ public struct AccessLogEntry: Sendable {
     public var outcome: ExchangeOutcome
     public var traceID: String?
 
+    public init(start: Timestamp, duration: Duration, downstream: DownstreamID, requestID: UInt64, operation: String, route: String?,
+                cluster: String?, host: String?, tries: Int, outcome: ExchangeOutcome, traceID: String?) {
+        self.start = start
+        self.duration = duration
+        self.downstream = downstream
+        self.requestID = requestID
+        self.operation = operation
+        self.route = route
+        self.cluster = cluster
+        self.host = host
+        self.tries = tries
+        self.outcome = outcome
+        self.traceID = traceID
+    }
+
     /// `start duration operation route cluster host tries outcome trace` on one line.
     public var line: String {
         let us = duration.nanoseconds / 1000

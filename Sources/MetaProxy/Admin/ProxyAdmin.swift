@@ -16,12 +16,15 @@ public struct ProxyAdmin: Sendable {
     public let memoryReport: @Sendable () -> String
     /// The rate-limit services the listeners ask, whose clients' counters `/stats` shows.
     public let rateLimitServices: RateLimitServices?
+    /// The access log the listeners share, whose losses `/metrics` shows.
+    public let accessLog: FileAccessLog?
 
     public init(listeners: [ManagedProxy], memoryReport: @escaping @Sendable () -> String = { "no allocator statistics in this process\n" },
-                rateLimitServices: RateLimitServices? = nil) {
+                rateLimitServices: RateLimitServices? = nil, accessLog: FileAccessLog? = nil) {
         self.listeners = listeners
         self.memoryReport = memoryReport
         self.rateLimitServices = rateLimitServices
+        self.accessLog = accessLog
     }
 
     public func respond(_ request: AdminRequest) async -> AdminResponse {
@@ -105,6 +108,19 @@ public struct ProxyAdmin: Sendable {
 
     /// Prometheus text of every listener; with several, each sample gets a `listener` label.
     func metrics() async -> String {
+        var out = await listenerMetrics()
+        if let accessLog {
+            var p = PrometheusText()
+            p.family("mplab_access_log_dropped_lines_total", .counter, help: "Access-log lines dropped: their write failed or the backlog was full.")
+            p.sample("mplab_access_log_dropped_lines_total", [], accessLog.droppedLines)
+            p.family("mplab_access_log_write_errors_total", .counter, help: "Access-log writes that failed.")
+            p.sample("mplab_access_log_write_errors_total", [], accessLog.writeErrors)
+            out += p.text
+        }
+        return out
+    }
+
+    private func listenerMetrics() async -> String {
         guard listeners.count > 1 else { return await listeners.first?.server.prometheusText() ?? "" }
         var out = ""
         for (i, l) in listeners.enumerated() {

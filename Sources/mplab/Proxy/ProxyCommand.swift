@@ -217,7 +217,7 @@ struct ProxyCommand: AsyncParsableCommand {
             listeners.append(listener)
         }
         guard let (adminHost, adminPort) = splitHostAndPort(admin, listening: true) else { throw ValidationError("--admin \(admin): expected host:port") }
-        let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() }, rateLimitServices: rateLimitServices)
+        let endpoints = ProxyAdmin(listeners: listeners, memoryReport: { Jemalloc.report() }, rateLimitServices: rateLimitServices, accessLog: log)
         let access = AdminAccess(token: try adminTokenValue(), loopbackOnly: AdminAccess.isLoopback(adminHost))
         let adminServer = try await AdminServer.start(host: adminHost, port: adminPort, group: group, access: access) { await endpoints.respond($0) }
         let reach = adminHost == "0.0.0.0" || adminHost == "::" ? "every interface" : access.loopbackOnly ? "loopback only" : adminHost
