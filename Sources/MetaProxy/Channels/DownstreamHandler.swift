@@ -26,11 +26,17 @@ final class DownstreamHandler: ChannelInboundHandler, FrameSink {
 
     func received(_ message: Message) {
         if let injectedDelay { Self.spin(injectedDelay) }
+        if message.cutThrough == nil { session.framesRead &+= 1 }
         runtime.received(message, from: session)
     }
 
     func receivedRest(_ bytes: ByteBuffer, remaining: Int) {
+        if remaining == 0 { session.framesRead &+= 1 }
         runtime.receivedRest(bytes, remaining: remaining, from: session)
+    }
+
+    func readEnded(holdingPartialFrame: Bool) {
+        runtime.notePartialFrame(session, holding: holdingPartialFrame)
     }
 
     var cutThroughThreshold: Int? { runtime.cutThroughThreshold }

@@ -59,6 +59,11 @@ final class FrameReader: ChannelInboundHandler {
         decodePending(context: context)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !stopped { sink.readEnded(holdingPartialFrame: pending != nil || restToCome > 0) }
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         decodePending(context: context)
         stopped = true

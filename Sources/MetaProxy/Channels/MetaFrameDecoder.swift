@@ -12,6 +12,14 @@ protocol FrameSink: AnyObject {
     /// Frames at least this long are forwarded as they arrive when their protocol allows it;
     /// nil: every frame is buffered whole. Asked for each frame not yet whole.
     var cutThroughThreshold: Int? { get }
+    /// A read's bytes are all decoded; `holdingPartialFrame` when a frame is begun and not
+    /// all in (buffered, or cut through with more to come).
+    func readEnded(holdingPartialFrame: Bool)
+}
+
+extension FrameSink {
+    /// Upstream connections keep no frame clock: their calls have timeouts of their own.
+    func readEnded(holdingPartialFrame: Bool) {}
 }
 
 /// Cuts a connection's bytes into messages with a protocol's codec: the bridge between NIO's

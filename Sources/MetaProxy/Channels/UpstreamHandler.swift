@@ -31,6 +31,11 @@ final class UpstreamHandler: ChannelInboundHandler, FrameSink {
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { runtime.resumeReaders(of: session) }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         runtime.upstreamEnded(session)
         context.fireChannelInactive()

@@ -68,6 +68,7 @@ extension CoreRuntime {
         if let target = passage.target, target.writingPassage === passage {
             target.channel?.write(bytes, promise: nil)
             flushLater(target)
+            if let client = session as? DownstreamSession { pauseIfFull(target, readingFrom: client) }
             if remaining == 0 { finish(passage, in: target) }
         } else {
             passage.held.append(bytes)

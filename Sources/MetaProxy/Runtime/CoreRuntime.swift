@@ -36,6 +36,9 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
     @exclusivity(unchecked) private var scratch = ScratchSpace()
     private let origin: UInt64
     @exclusivity(unchecked) var counters = RuntimeCounters()
+    /// The client connection whose frame the core is taking in right now, if any: a write it
+    /// causes into a full upstream connection stops it being read (``pauseIfFull(_:readingFrom:)``).
+    @exclusivity(unchecked) var reading: DownstreamSession?
     @exclusivity(unchecked) private var downstreams = IDMap<DownstreamSession>()
     private var nextDownstream: UInt64 = 1
     @exclusivity(unchecked) private var upstreams = IDMap<UpstreamSession>()
@@ -53,6 +56,10 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
     /// Sweeps per idle timeout: a connection closes between 1 and 1.25 timeouts after its
     /// last activity.
     static let idleSweepsPerTimeout: UInt64 = 4
+    /// Frame sweeps so far, the same way for the frame timeout: a frame not all in closes its
+    /// connection between 1 and 1.25 frame timeouts after it began.
+    private(set) var frameSweeps: UInt64 = 0
+    private var frameSweepTask: RepeatedTask?
     /// Connections written to since the last flush. Flushing once after a read's frames (or a
     /// timer's work), instead of after every frame, turns many small writes into one system call.
     @exclusivity(unchecked) private(set) var unflushed: [ConnectionSession] = []
@@ -84,6 +91,10 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
             let period = TimeAmount.nanoseconds(max(1, timeout.nanoseconds / Int64(Self.idleSweepsPerTimeout)))
             idleSweepTask = loop.scheduleRepeatedTask(initialDelay: period, delay: period) { [self] _ in sweepIdleConnections() }
         }
+        if let timeout = settings.downstreamFrameTimeout {
+            let period = TimeAmount.nanoseconds(max(1, timeout.nanoseconds / Int64(Self.idleSweepsPerTimeout)))
+            frameSweepTask = loop.scheduleRepeatedTask(initialDelay: period, delay: period) { [self] _ in sweepSlowFrames() }
+        }
     }
 
     // MARK: idle connections
@@ -103,6 +114,30 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
     /// Notes that a client connection read or was written to.
     @inline(__always)
     func noteActivity(_ session: DownstreamSession) { session.activeInSweep = idleSweeps }
+
+    /// Notes, at the end of a read, whether a client connection holds a frame not all in; a
+    /// frame that began since the last note starts its own clock.
+    @inline(__always)
+    func notePartialFrame(_ session: DownstreamSession, holding: Bool) {
+        guard holding else {
+            session.partialFrame = nil
+            return
+        }
+        if session.partialFrame?.frames != session.framesRead { session.partialFrame = (session.framesRead, frameSweeps) }
+    }
+
+    /// Closes the client connections holding a frame begun a whole frame timeout ago and not
+    /// all in (a slow sender holds its slot and the partial frame's memory, and a frame cut
+    /// through holds the upstream connection it is written into).
+    private func sweepSlowFrames() {
+        frameSweeps += 1
+        for (_, session) in downstreams.sortedEntries where !session.closedSlowFrame {
+            guard let partial = session.partialFrame, frameSweeps - partial.sweep > Self.idleSweepsPerTimeout else { continue }
+            session.closedSlowFrame = true
+            counters.downstreamFrameTimeouts += 1
+            session.clientChannel.close(promise: nil)
+        }
+    }
 
     /// Runs `body` on the core loop: at once when already there, else after what is queued
     /// (the admin API and the server's own life cycle; connections never need it). What the
@@ -130,6 +165,8 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
             session.readingPassage?.discarded = true
             return
         }
+        reading = session
+        defer { reading = nil }
         core?.receive(message, from: DownstreamID(session.id))
     }
 
@@ -201,6 +238,7 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
         }
         target.channel?.write(bytes, promise: nil)
         flushLater(target)
+        if let reading { pauseIfFull(target, readingFrom: reading) }
     }
 
     /// Writes a frame the codec encoded (the head of one still arriving with the rest to follow).
@@ -404,12 +442,14 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
 
     func close(_ connection: UpstreamConnectionID) {
         guard let session = upstreams.remove(connection.rawValue) else { return }
+        resumeReaders(of: session)
         session.closedByCore = true
         session.channel?.close(promise: nil)
     }
 
     /// An upstream connection ended without the core asking.
     func upstreamEnded(_ session: UpstreamSession) {
+        resumeReaders(of: session)
         passagesEnded(at: session)
         guard !session.closedByCore else { return }
         session.closedByCore = true
@@ -424,6 +464,8 @@ final class CoreRuntime: CoreClock, UpstreamTransport, DownstreamTransport, Glob
     func detach() {
         idleSweepTask?.cancel()
         idleSweepTask = nil
+        frameSweepTask?.cancel()
+        frameSweepTask = nil
         wake?.task.cancel()
         wake = nil
         for channel in downstreamChannels + upstreamChannels { channel.close(promise: nil) }

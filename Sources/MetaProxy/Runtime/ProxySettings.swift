@@ -5,6 +5,10 @@ public struct ProxySettings: Sendable, Hashable {
     public var maxDownstreamConnections: Int
     /// A client connection with nothing read or written for this long is closed; nil never.
     public var downstreamIdleTimeout: Duration?
+    /// A frame a client has begun must be all in within this, or its connection is closed,
+    /// counted (`downstream_frame_timeouts`): activity alone (a byte a minute) would keep a
+    /// slot and a partial frame of up to the codec's maximum held for ever. nil never.
+    public var downstreamFrameTimeout: Duration? = .seconds(60)
     /// A connection stops being read while more than the high watermark of its writes is
     /// pending, and reads again below the low one (backpressure).
     public var writeBufferHighWatermark: Int

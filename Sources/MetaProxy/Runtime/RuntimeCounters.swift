@@ -10,6 +10,11 @@ public struct RuntimeCounters: Sendable, Hashable {
     public var downstreamProtocolErrors = 0
     /// Closed after the downstream idle timeout.
     public var downstreamIdleClosed = 0
+    /// Closed because a frame begun was not all in within the frame timeout.
+    public var downstreamFrameTimeouts = 0
+    /// Times a client connection stopped being read because an upstream connection it wrote
+    /// into was full (over its write high watermark).
+    public var downstreamReadPauses = 0
     public var downstreamClosed = 0
     /// Upstream connections closed because a host sent a frame the codec refused.
     public var upstreamProtocolErrors = 0
@@ -32,6 +37,8 @@ extension RuntimeCounters {
     public var namedCounters: [Counter] {
         [Counter(name: "downstream_accepted", value: downstreamAccepted), Counter(name: "downstream_refused", value: downstreamRefused),
          Counter(name: "downstream_protocol_errors", value: downstreamProtocolErrors), Counter(name: "downstream_idle_closed", value: downstreamIdleClosed),
+         Counter(name: "downstream_frame_timeouts", value: downstreamFrameTimeouts),
+         Counter(name: "downstream_read_pauses", value: downstreamReadPauses),
          Counter(name: "downstream_closed", value: downstreamClosed), Counter(name: "upstream_protocol_errors", value: upstreamProtocolErrors),
          Counter(name: "encode_failures", value: encodeFailures), Counter(name: "cut_through_frames", value: cutThroughFrames),
          Counter(name: "cut_through_aborted", value: cutThroughAborted)]

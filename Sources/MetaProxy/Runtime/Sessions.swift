@@ -35,6 +35,16 @@ final class DownstreamSession: ConnectionSession, @unchecked Sendable {
     var activeInSweep: UInt64 = 0
     /// Closed for being idle (counted once).
     var closedIdle = false
+    /// Frame boundaries read so far: whole frames, and the ends of frames cut through.
+    var framesRead: UInt64 = 0
+    /// The frame not yet all in at the end of the last read: ``framesRead`` when it began, and
+    /// the frame sweep it began in (``CoreRuntime/frameSweeps``); nil when none is.
+    var partialFrame: (frames: UInt64, sweep: UInt64)?
+    /// Closed for a frame not all in within the frame timeout (counted once).
+    var closedSlowFrame = false
+    /// Upstream connections this one is not read for, being full of what it sent (see
+    /// ``CoreRuntime/pause(_:behind:)``); read again when none is.
+    var pausedBehind = 0
 
     init(channel: Channel) {
         clientChannel = channel
@@ -47,6 +57,8 @@ final class UpstreamSession: ConnectionSession, @unchecked Sendable {
     let id: UpstreamConnectionID
     /// The core closed it (or gave up on it): no more callbacks for it may reach the core.
     var closedByCore = false
+    /// Client connections not read while this one is over its write high watermark.
+    var pausedReaders: [DownstreamSession] = []
 
     init(id: UpstreamConnectionID) {
         self.id = id

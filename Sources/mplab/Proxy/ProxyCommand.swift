@@ -63,6 +63,10 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Close a client connection idle this long (seconds; 0 never).", valueName: "seconds"))
     var idleTimeout = 300.0
 
+    @Option(help: ArgumentHelp("Close a client connection whose frame, once begun, is not all in within this (seconds; 0 never): a client sending a byte a minute holds nothing for long.",
+                               valueName: "seconds"))
+    var frameTimeout = 60.0
+
     @Option(help: ArgumentHelp("On SIGTERM/SIGINT, wait this long for requests in progress.", valueName: "seconds"))
     var drainTimeout = 10.0
 
@@ -104,6 +108,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1 (a listener that refuses every client serves nothing)") }
         _ = try OptionValues.duration(seconds: idleTimeout, "--idle-timeout", zeroAllowed: true)
+        _ = try OptionValues.duration(seconds: frameTimeout, "--frame-timeout", zeroAllowed: true)
         _ = try OptionValues.duration(seconds: drainTimeout, "--drain-timeout", zeroAllowed: true)
         for a in upstreamAddresses where a.split(separator: "=").count != 2 {
             throw ValidationError("--upstream-address \(a): expected FROM=host:port")
@@ -144,6 +149,8 @@ struct ProxyCommand: AsyncParsableCommand {
         var settings = ProxySettings(maxDownstreamConnections: maxConnections, downstreamIdleTimeout: idle > .zero ? idle : nil,
                                      drainTimeout: try OptionValues.duration(seconds: drainTimeout, "--drain-timeout", zeroAllowed: true),
                                      seed: seed ?? UInt64.random(in: 1...UInt64.max))
+        let frame = try OptionValues.duration(seconds: frameTimeout, "--frame-timeout", zeroAllowed: true)
+        settings.downstreamFrameTimeout = frame > .zero ? frame : nil
         if injectDelayUs > 0 { settings.injectedDelay = .microseconds(injectDelayUs) }
         settings.upstreamKeepalive = Self.keepalive(upstreamKeepalive)
         if cutThrough == "off" {
