@@ -19,6 +19,7 @@ public enum GateSuiteReader {
     public static func read(text: String, file: String, probes: [String]) throws(ManifestErrors) -> GateSuite {
         var r = ManifestReader(file: file)
         let root: Node
+        if let refused = ComplexKeys.firstUse(in: text, file: file) { throw ManifestErrors([refused]) }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ManifestErrors([ManifestError(file: file, line: nil, column: nil, path: "", reason: "the file is empty; a gate suite needs at least one section")])

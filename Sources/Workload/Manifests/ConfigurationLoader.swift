@@ -40,6 +40,10 @@ public enum ConfigurationLoader {
         var documents: [(file: String, node: Node)] = []
         for (name, text) in files {
             r.file = name
+            if let refused = ComplexKeys.firstUse(in: text, file: name) {
+                r.append(refused)
+                continue
+            }
             do {
                 var sequence = try Yams.compose_all(yaml: text)
                 while let document = sequence.next() { documents.append((name, document)) }

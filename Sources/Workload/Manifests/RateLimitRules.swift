@@ -80,6 +80,10 @@ public struct RateLimitRules: Sendable, Hashable {
         var domains: [String: [Descriptor]] = [:]
         for (name, text) in files {
             r.file = name
+            if let refused = ComplexKeys.firstUse(in: text, file: name) {
+                r.append(refused)
+                continue
+            }
             let document: Node?
             do {
                 document = try Yams.compose(yaml: text)

@@ -29,6 +29,7 @@ public enum WorkloadReader {
     public static func read(text: String, file: String, directory: String, overrides: [String] = []) throws(ManifestErrors) -> WorkloadScript {
         var r = ManifestReader(file: file)
         var root: Node
+        if let refused = ComplexKeys.firstUse(in: text, file: file) { throw ManifestErrors([refused]) }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ManifestErrors([ManifestError(file: file, line: nil, column: nil, path: "", reason: "the file is empty; a workload needs at least clients")])
@@ -182,6 +183,10 @@ public enum WorkloadReader {
                 continue
             }
             script.proxy.manifestFiles.append(path)
+            if let refused = ComplexKeys.firstUse(in: text, file: path) {
+                r.append(refused)
+                continue
+            }
             do {
                 var sequence = try Yams.compose_all(yaml: text)
                 while let d = sequence.next() { documents.append((path, d)) }
