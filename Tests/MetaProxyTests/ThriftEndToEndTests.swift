@@ -24,12 +24,13 @@ struct ThriftEndToEndTests {
         if server.isRunning { kill(server.processIdentifier, SIGKILL) }
     }
 
-    /// Starts the Python server; returns the process and its port.
-    static func startServer(framed: Bool, proto: String) throws -> (Process, Int) {
+    /// Starts the Python server; returns the process and its port. With `notifications`, the
+    /// server appends a line `notify EVENT` to that file for each oneway `notify` it handles.
+    static func startServer(framed: Bool, proto: String, notifications: URL? = nil) throws -> (Process, Int) {
         guard FileManager.default.isExecutableFile(atPath: python) else { throw PeerProcess.Failed(description: "no Python at \(python): run scripts/setup") }
         let process = Process()
         process.executableURL = URL(filePath: python)
-        process.arguments = [peer, "serve", framed ? "framed" : "unframed", proto]
+        process.arguments = [peer, "serve", framed ? "framed" : "unframed", proto] + (notifications.map { [$0.path] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -52,7 +53,11 @@ struct ThriftEndToEndTests {
 
     @Test(arguments: [(true, "binary"), (true, "compact"), (false, "binary"), (false, "compact")])
     func pythonClientThroughTheProxyToPythonServer(framed: Bool, proto: String) async throws {
-        let (server, port) = try Self.startServer(framed: framed, proto: proto)
+        // The oneway call gets no answer, so only the server can say it arrived: it writes
+        // each notify it handles to this file.
+        let notifications = FileManager.default.temporaryDirectory.appending(path: "mplab-thrift-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: notifications) }
+        let (server, port) = try Self.startServer(framed: framed, proto: proto, notifications: notifications)
         defer { Self.stop(server) }
         var config = ProxyConfiguration(protocolName: "thrift",
                                         routes: [RouteConfiguration(name: "echo", match: [AttributeCondition("method", .regex("echo|ping|notify"))],
@@ -66,6 +71,13 @@ struct ThriftEndToEndTests {
         let summary = try await Self.runClient(port: proxy.localAddress.port!, framed: framed, proto: proto)
         #expect(summary.contains("\"echo\": 20"), "\(summary)")
         try await Fixtures.waitUntil { await proxy.counters().core.onewayForwarded == 1 }
+        // Forwarded is the proxy's word; the server must have decoded and handled it, once
+        // (a frame mangled on the way, or sent twice, fails here).
+        func notified() -> [String] {
+            ((try? String(contentsOf: notifications, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        try await Fixtures.waitUntil(limit: .seconds(30)) { notified().contains("notify started") }
+        #expect(notified() == ["notify started"], "the server saw \(notified())")
         let (core, runtime) = await proxy.counters()
         #expect(core.accepted == 20 + 1 + 1 + 5 + 1)
         #expect(core.localReplies[Int(LocalReplyError.Kind.overLimit.rawValue)] == 2)

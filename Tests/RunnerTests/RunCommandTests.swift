@@ -96,6 +96,54 @@ struct RunCommandTests {
         #expect(pooled.figures == whole.figures && pooled.expectations == whole.expectations)
     }
 
+    /// The bytes of the one `result.json` under `root` (a report folder tree of one run).
+    static func onlyResult(under root: String) throws -> Data {
+        let files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("result.json") }
+        try #require(files.count == 1, "one result under \(root): \(files)")
+        return try Data(contentsOf: URL(fileURLWithPath: root + "/" + files[0]))
+    }
+
+    /// Semantics: the same workload, seed and build give identical result bytes on two runs.
+    /// Two separate `mplab` processes, not two calls in one, so nothing a process keeps (a
+    /// cache, a dictionary's per-process hash seed, the order threads finish replications in)
+    /// can make the runs agree by accident. The workload has a slow phase, per-try timeouts,
+    /// retries with jittered backoff and route timeouts; three replications run in parallel.
+    /// The command lines are identical (they are part of the provenance in the bytes), so the
+    /// second run writes into the same folder after the first one's bytes were read and the
+    /// folder removed. Every field counts, not a chosen few: a map encoded in hash order, a
+    /// figure taken from the wall clock or a replication stored in completion order fails here.
+    @Test func twoProcessesGiveTheSameResultBytes() throws {
+        let dir = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reports = dir.appending(path: "r").path
+        let arguments = ["run", "Workloads/verify/retries-timeouts.yaml", "--replications", "3", "--reports", reports]
+
+        // Status 0 or 1: the run completed; whether its expectations hold is not this test's
+        // business (a run that fails writes no result and fails below).
+        let first = try Self.mplab(arguments)
+        #expect([0, 1].contains(first.status), "\(first.errors)")
+        let firstBytes = try Self.onlyResult(under: reports)
+        try FileManager.default.removeItem(atPath: reports)
+        let second = try Self.mplab(arguments)
+        #expect([0, 1].contains(second.status), "\(second.errors)")
+        let secondBytes = try Self.onlyResult(under: reports)
+
+        #expect(firstBytes.count > 1000, "a whole result, not an empty file")
+        #expect(firstBytes == secondBytes, "the same workload, seed and build wrote different result.json bytes")
+        // The bytes hold the whole run: the simulation and its two further replications.
+        let result = try WorkloadResult.decode(firstBytes)
+        #expect(result.parts.count == 3)
+        let hash = try #require(result.part(.simulated)?.result.simulation?.traceHash)
+
+        // Another seed is another run (its hash differs, so the comparison above is not of
+        // two empty runs).
+        try FileManager.default.removeItem(atPath: reports)
+        let other = try Self.mplab(arguments + ["--seed", "24"])
+        #expect([0, 1].contains(other.status), "\(other.errors)")
+        let otherResult = try WorkloadResult.decode(try Self.onlyResult(under: reports))
+        #expect(otherResult.part(.simulated)?.result.simulation?.traceHash != hash)
+    }
+
     @Test func anInterruptedRunKeepsWhatItMeasuredMarkedIncomplete() throws {
         let dir = try Self.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -97,9 +97,22 @@ struct ConservationPropertyTests {
         return d
     }
 
+    /// The most retries the breaker of `thresholds` can ever grant at once: `max_retries`, or,
+    /// with a retry budget, the budget at the most requests and pending requests the same
+    /// breaker lets in (the budget only grows with the load, and the load is capped).
+    static func retryCeiling(_ thresholds: CircuitBreakerThresholds) -> Int {
+        thresholds.retryBudget.map { $0.allowedRetries(active: thresholds.maxRequests, pending: thresholds.maxPendingRequests) } ?? thresholds.maxRetries
+    }
+
     @Test func everyAcceptedRequestGetsExactlyOneAnswerOrACountedDrop() throws {
         var total = CoreCounters()
         var overflows = 0
+        // Retries against the breaker, which `invariantViolations()` leaves out (its limit moves
+        // with the load under a budget): worlds whose retry limit was reached, retries the
+        // breaker refused, and worlds with `max_retries` 0 whose route still asked for retries.
+        var worldsAtTheRetryLimit = 0
+        var retryOverflows = 0
+        var worldsRefusingEveryRetry = 0
         for seed in UInt64(0)..<200 {
             let d = try Self.run(seed: seed, events: 400)
             let c = d.core.counters
@@ -117,6 +130,17 @@ struct ConservationPropertyTests {
             total.mirrorResponsesDropped += c.mirrorResponsesDropped
             for k in c.localReplies.indices { total.localReplies[k] += c.localReplies[k] }
             overflows += CircuitBreaker.Resource.allCases.map { d.core.circuitBreaker("main")!.overflows($0) }.reduce(0, +)
+            let breaker = d.core.circuitBreaker("main")!
+            let retriesAtOnce = breaker.highWater[CircuitBreaker.Resource.retries.rawValue], ceiling = Self.retryCeiling(breaker.thresholds)
+            #expect(retriesAtOnce <= ceiling, "seed \(seed): \(retriesAtOnce) retries at once, over the breaker's \(ceiling)")
+            if retriesAtOnce == ceiling && ceiling > 0 { worldsAtTheRetryLimit += 1 }
+            retryOverflows += breaker.overflows(.retries)
+            if breaker.thresholds.retryBudget == nil && breaker.thresholds.maxRetries == 0 {
+                // Every retry must have been refused by the breaker: none started, each refusal
+                // counted (the routes' policies allow up to two).
+                #expect(d.core.clusterStats("main")!.retries == 0, "seed \(seed): a retry started past max_retries 0")
+                if breaker.overflows(.retries) > 0 { worldsRefusingEveryRetry += 1 }
+            }
             #expect(d.core.invariantViolations() == [], "seed \(seed)")
             #expect(c.isConserved, "seed \(seed)")
             #expect(d.core.isIdle, "seed \(seed): something is still held")
@@ -141,6 +165,11 @@ struct ConservationPropertyTests {
         for kind in [LocalReplyError.Kind.overflow, .overLimit, .timeout, .unspecified, .noHealthyUpstream] {
             #expect(total.localReplies[Int(kind.rawValue)] > 0, "no \(kind) local reply in 200 worlds")
         }
+        // The retry limit was exercised, not merely never reached: without retries counted
+        // against the breaker none of these happen (and the max_retries-0 worlds would retry).
+        #expect(worldsAtTheRetryLimit > 0, "no world reached its retry limit")
+        #expect(retryOverflows > 0, "the breaker never refused a retry")
+        #expect(worldsRefusingEveryRetry > 0, "no max_retries-0 world had a retry to refuse")
     }
 
     @Test func theSameSeedGivesTheSameRun() throws {

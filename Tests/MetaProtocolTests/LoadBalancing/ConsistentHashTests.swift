@@ -25,8 +25,33 @@ struct ConsistentHashTests {
         #expect(ring.entriesPerHost == [0: 342, 1: 684], "lightest host gets ⌈1024/3⌉ entries, the other twice that")
         let ten = RingHashBalancer(hosts([UInt32](repeating: 1, count: 10)))
         #expect(ten.ringSize == 1030)
-        let capped = RingHashBalancer(hosts([1, 1000]), maximumRingSize: 5000)
-        #expect(capped.ringSize <= 5001)
+    }
+
+    /// The maximum ring size must bind when the sizing asks for more. Weights 1 : 10 000 ask for
+    /// ⌈1024 / 10 001⌉ / (1 / 10 001) = 10 001 entries (the lightest host needs one whole entry);
+    /// capped at 5000 the scale is 5000, so the light host keeps its one entry (target 0.49995,
+    /// rounded up by the running sum) and the heavy one gets the remaining 4999. With the cap
+    /// removed the ring has 10 001 entries (1 and 10 000) and both expectations fail. (The old
+    /// check, weights 1 : 1000 under a cap of 5000, asked for only 2002 entries, so the cap never
+    /// took part.)
+    @Test func maximumRingSizeCapsARingThatAsksForMore() {
+        let capped = RingHashBalancer(hosts([1, 10_000]), maximumRingSize: 5000)
+        #expect(capped.ringSize == 5000)
+        #expect(capped.entriesPerHost == [0: 1, 1: 4999])
+        let uncapped = RingHashBalancer(hosts([1, 10_000]))
+        #expect(uncapped.ringSize == 10_001, "the same hosts under the default 8M cap size the ring as asked")
+    }
+
+    /// A cap below the minimum wins over the minimum (Envoy clamps to the maximum last): two equal
+    /// hosts asking for 1024 entries under a cap of 100 get exactly 50 each. Without the cap they
+    /// would get 512 each. The policy path (`LoadBalancerPolicy.ringHash`) must pass the cap on.
+    @Test func maximumRingSizeWinsOverTheMinimum() throws {
+        let direct = RingHashBalancer(hosts([1, 1]), minimumRingSize: 1024, maximumRingSize: 100)
+        #expect(direct.ringSize == 100)
+        #expect(direct.entriesPerHost == [0: 50, 1: 50])
+        let viaPolicy = LoadBalancerPolicy.ringHash(minimumRingSize: 1024, maximumRingSize: 100).makeBalancer(hosts([1, 1]))
+        let ring = try #require(viaPolicy as? RingHashBalancer)
+        #expect(ring.ringSize == 100)
     }
 
     @Test(arguments: [10, 20, 50])

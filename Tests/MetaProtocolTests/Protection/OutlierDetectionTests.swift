@@ -185,15 +185,70 @@ struct OutlierDetectionTests {
         #expect(c.detector.enforced[OutlierDetector.EjectionReason.successRate.rawValue] == 1)
     }
 
-    @Test func successRateNeedsFiveHostsWithEnoughRequests() {
-        var c = Clock(hosts: 10)
-        for h in 0..<4 { c.record(.success, host: h, at: 1, times: 200) }
-        c.record(.success, host: 4, at: 1, times: 99)  // one short of the volume
-        c.record(.serverError, host: 5, at: 1, times: 4)
-        c.record(.success, host: 5, at: 1, times: 96)
-        c.record(.serverError, host: 0, at: 1, times: 4)
+    /// One interval of traffic on a 10-host cluster, then the sweep at 10 s: host `i` answers
+    /// `requests[i]` tries of which `failures[i]` are server errors. Consecutive-error ejection
+    /// is off so that only the sweep can eject.
+    private func sweptOnce(requests: [Int], failures: [Int], policy: OutlierDetectionPolicy) -> Clock {
+        var c = Clock(policy: policy, hosts: 10)
+        for (host, (total, failed)) in zip(requests, failures).enumerated() {
+            c.record(.serverError, host: host, at: 1, times: failed)
+            c.record(.success, host: host, at: 1, times: total - failed)
+        }
         c.advance(to: 10)
-        #expect((0..<10).allSatisfy { !c.detector.isEjected($0) })
+        return c
+    }
+
+    /// The minimum-hosts and request-volume guards. Under the population standard deviation no
+    /// one of N values can lie more than √(N − 1) deviations below the mean, so with four hosts
+    /// (√3 ≈ 1.73) the default factor 1.9 could never eject anyway and a test at the default
+    /// factor cannot see the guard. Factor 1.0 can: hosts at 100, 100, 100, 100 and 50 % put the
+    /// bad host exactly √(N − 1) deviations down, 1.73 with four qualifying hosts and 2 with five.
+    /// Host 3 with 99 requests leaves four qualifying hosts: nothing ejected (with the guard
+    /// deleted host 4 is ejected, 1.73 > 1.0). With 100 requests it qualifies (the volume is
+    /// "at least"), five hosts qualify and host 4 is ejected. Lowering the minimum to four makes
+    /// the 99-request case eject, so the guard is the policy's setting, not a constant.
+    @Test func successRateNeedsFiveHostsWithEnoughRequests() {
+        let policy = OutlierDetectionPolicy(consecutiveErrors: nil, successRateStdevFactor: 1.0)
+        let failures = [0, 0, 0, 0, 100]
+
+        let fourQualify = sweptOnce(requests: [200, 200, 200, 99, 200], failures: failures, policy: policy)
+        #expect((0..<10).allSatisfy { !fourQualify.detector.isEjected($0) }, "only four hosts have 100 requests")
+        #expect(fourQualify.detector.detected[OutlierDetector.EjectionReason.successRate.rawValue] == 0)
+
+        let fiveQualify = sweptOnce(requests: [200, 200, 200, 100, 200], failures: failures, policy: policy)
+        #expect((0..<10).filter { fiveQualify.detector.isEjected($0) } == [4], "100 requests is enough volume")
+        #expect(fiveQualify.log.map { $0.0 } == [10])
+
+        var fourAllowed = policy
+        fourAllowed.successRateMinimumHosts = 4
+        let lowered = sweptOnce(requests: [200, 200, 200, 99, 200], failures: failures, policy: fourAllowed)
+        #expect((0..<10).filter { lowered.detector.isEjected($0) } == [4])
+    }
+
+    /// The stdev factor, checked to two decimals. Six hosts answer 1000 tries each; five fail
+    /// 0, 10, 20, 30 and 40 of them (100 … 96 %), host 5 fails 75 or 76:
+    ///
+    /// - 75 failures (92.5 %): mean 97.0833, population stdev 2.4224, so host 5 is 1.8921
+    ///   deviations down; threshold 97.0833 − 1.9 × 2.4224 = 92.4808 < 92.5: not ejected.
+    /// - 76 failures (92.4 %): mean 97.0667, stdev 2.4540, 1.9016 deviations down; threshold
+    ///   92.4040 > 92.4: ejected.
+    ///
+    /// So the test passes only for a factor in [1.8921, 1.9016): a factor of 1.5 (or anything
+    /// below 1.89) ejects the 75-failure host, 2.5 (anything from 1.91) spares the 76-failure one,
+    /// and so does a sample (n − 1) standard deviation, which Envoy does not use. The other
+    /// hosts stay well above the threshold (at most 0.45 deviations below the mean).
+    @Test func successRateEjectsBelowMeanMinusOnePointNineStdevs() {
+        let policy = OutlierDetectionPolicy(consecutiveErrors: nil)
+        #expect(policy.successRateStdevFactor == 1.9)
+        let requests = [Int](repeating: 1000, count: 6)
+
+        let justAbove = sweptOnce(requests: requests, failures: [0, 10, 20, 30, 40, 75], policy: policy)
+        #expect((0..<10).allSatisfy { !justAbove.detector.isEjected($0) }, "1.892 stdevs below the mean is not below 1.9")
+        #expect(justAbove.detector.detected[OutlierDetector.EjectionReason.successRate.rawValue] == 0)
+
+        let justBelow = sweptOnce(requests: requests, failures: [0, 10, 20, 30, 40, 76], policy: policy)
+        #expect((0..<10).filter { justBelow.detector.isEjected($0) } == [5], "1.902 stdevs below the mean is")
+        #expect(justBelow.detector.enforced[OutlierDetector.EjectionReason.successRate.rawValue] == 1)
     }
 
     @Test func failurePercentageIsDetectedAndEnforcedWhenAskedTo() {

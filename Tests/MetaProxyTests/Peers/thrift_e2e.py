@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Apache Thrift for Python at both ends of MetaProxyLab's proxy.
 
-    thrift_e2e.py serve FRAMED PROTO        an Apache Thrift server for echo.thrift on a free
-                                            port; prints "port N", then serves until killed
+    thrift_e2e.py serve FRAMED PROTO [LOG]  an Apache Thrift server for echo.thrift on a free
+                                            port; prints "port N", then serves until killed;
+                                            with LOG, appends "notify EVENT" to that file for
+                                            each oneway notify it receives (the call gets no
+                                            answer, so the file is how a test confirms it)
     thrift_e2e.py call PORT FRAMED PROTO    an Apache Thrift client calling through the proxy on
                                             PORT; prints one JSON line of what happened, exits
                                             non-zero when something was not as expected
@@ -37,8 +40,9 @@ def factories(framed, proto):
 
 
 class Handler:
-    def __init__(self):
+    def __init__(self, log=None):
         self.notified = []
+        self.log = log
 
     def echo(self, payload, times):
         if times < 0:
@@ -50,12 +54,17 @@ class Handler:
 
     def notify(self, event):
         self.notified.append(event)
+        if self.log:
+            # One whole line per call, closed at once, so the test reading the file never sees
+            # half of it.
+            with open(self.log, "a") as f:
+                f.write("notify %s\n" % event)
 
     def blob(self, payload):
         return payload
 
 
-def serve(framed, proto):
+def serve(framed, proto, log=None):
     # The test process's threads block SIGTERM, and a blocked (or ignored) signal passes on
     # through exec; the test stops this server with SIGTERM, so unblock it and take the default
     # action back (else the server outlives the suite).
@@ -66,7 +75,7 @@ def serve(framed, proto):
     sock.listen()
     sock.listen = lambda: None  # serve() listens again, which would pick another free port
     print("port %d" % sock.handle.getsockname()[1], flush=True)
-    server = TServer.TThreadedServer(Echo.Processor(Handler()), sock, tf, pf, daemon=True)
+    server = TServer.TThreadedServer(Echo.Processor(Handler(log)), sock, tf, pf, daemon=True)
     server.serve()
 
 
@@ -112,8 +121,8 @@ def call(port, framed, proto):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        serve(sys.argv[2] == "framed", sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "serve":
+        serve(sys.argv[2] == "framed", sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else None)
     elif len(sys.argv) == 5 and sys.argv[1] == "call":
         sys.exit(call(int(sys.argv[2]), sys.argv[3] == "framed", sys.argv[4]))
     else:
